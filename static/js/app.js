@@ -1,0 +1,2 @@
+// Keyboard shortcuts and small progressive enhancements. The app works without this file.
+"use strict";
