@@ -1,6 +1,6 @@
 from django import forms
 
-from reviews.models import ReviewMember
+from reviews.models import ImportBatch, ReviewMember
 from reviews.services import parse_reason_lines
 
 
@@ -73,3 +73,47 @@ class MemberAddForm(forms.Form):
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=ReviewMember.Role.choices)
     is_resolver = forms.BooleanField(required=False, label="Resolves conflicts")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        label="Export files",
+        help_text="One or several files: RIS, PubMed/MEDLINE (.nbib, .txt), PubMed XML, BibTeX, "
+        "EndNote XML, Web of Science, Scopus CSV, CSV/TSV, or a copied VHL results page. The "
+        "format is recognised from the content.",
+    )
+    source_name = forms.CharField(
+        max_length=200, label="Source", help_text='The database searched, e.g. "Embase".'
+    )
+    source_kind = forms.ChoiceField(
+        choices=ImportBatch.SourceKind.choices,
+        label="Kind of source",
+        help_text="As PRISMA 2020 separates them.",
+    )
+    search_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Search date"
+    )
+    force = forms.BooleanField(
+        required=False, label="Import again even if the same file was imported before"
+    )
+
+
+class DuplicateLinkForm(forms.Form):
+    duplicate = forms.IntegerField(min_value=1, label="Record number")
+    kept = forms.IntegerField(min_value=1, label="is a duplicate of record number")

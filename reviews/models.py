@@ -126,6 +126,7 @@ class ImportBatch(models.Model):
         OTHER = "other", "Other method"
 
     class Status(models.TextChoices):
+        STAGED = "staged", "Awaiting confirmation"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Imported"

@@ -39,3 +39,64 @@ def members_of(review: Review) -> QuerySet[ReviewMember]:
 
 def active_reasons(review: Review):
     return review.reasons.filter(is_active=True).order_by("position", "id")
+
+
+def batches_of(review: Review):
+    return review.batches.exclude(status="staged").select_related("imported_by").order_by("-id")
+
+
+def staged_batches(review: Review):
+    return review.batches.filter(status="staged").order_by("id")
+
+
+def duplicate_pairs(review: Review):
+    """Duplicate records with the record each duplicates, for side-by-side display."""
+    return (
+        review.records.filter(duplicate_of__isnull=False)
+        .select_related("duplicate_of", "batch", "duplicate_of__batch")
+        .only(
+            "id",
+            "title",
+            "abstract",
+            "authors",
+            "year",
+            "journal",
+            "volume",
+            "issue",
+            "pages",
+            "doi",
+            "pmid",
+            "position",
+            "duplicate_reason",
+            "duplicate_score",
+            "batch__file_name",
+            "batch__source_name",
+            "duplicate_of__id",
+            "duplicate_of__title",
+            "duplicate_of__abstract",
+            "duplicate_of__authors",
+            "duplicate_of__year",
+            "duplicate_of__journal",
+            "duplicate_of__volume",
+            "duplicate_of__issue",
+            "duplicate_of__pages",
+            "duplicate_of__doi",
+            "duplicate_of__pmid",
+            "duplicate_of__position",
+            "duplicate_of__batch__file_name",
+            "duplicate_of__batch__source_name",
+        )
+        .order_by("duplicate_of_id", "id")
+    )
+
+
+def record_counts(review: Review) -> dict:
+    """Records, duplicates and import batches of a review, in one query."""
+    from django.db.models import Q
+
+    return review.records.aggregate(
+        records=Count("id"),
+        duplicates=Count("id", filter=Q(duplicate_of__isnull=False)),
+        unique=Count("id", filter=Q(duplicate_of__isnull=True)),
+        batches=Count("batch", distinct=True),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
@@ -36,6 +37,10 @@ def review_create(
     """Create a review; its creator becomes an owner and the default reasons are seeded."""
     if slug is None:
         slug = unique_slug(title)
+    elif not slug_re.fullmatch(slug):
+        raise ValidationError(
+            f"'{slug}' is not a valid slug: use letters, numbers, hyphens or underscores."
+        )
     elif Review.objects.filter(slug=slug).exists():
         raise ValidationError(f"A review with the slug '{slug}' already exists.")
     review = Review.objects.create(

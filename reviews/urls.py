@@ -18,4 +18,19 @@ urlpatterns = [
         views.member_remove,
         name="member-remove",
     ),
+    path("reviews/<slug:slug>/imports/", views.batch_list, name="batch-list"),
+    path("reviews/<slug:slug>/imports/upload/", views.batch_upload, name="batch-upload"),
+    path("reviews/<slug:slug>/imports/confirm/", views.batch_confirm, name="batch-confirm"),
+    path(
+        "reviews/<slug:slug>/imports/<int:batch_id>/progress/",
+        views.batch_progress,
+        name="batch-progress",
+    ),
+    path("reviews/<slug:slug>/duplicates/", views.duplicate_list, name="duplicate-list"),
+    path("reviews/<slug:slug>/duplicates/link/", views.duplicate_link, name="duplicate-link"),
+    path(
+        "reviews/<slug:slug>/duplicates/<int:record_id>/unlink/",
+        views.duplicate_unlink,
+        name="duplicate-unlink",
+    ),
 ]

@@ -1,12 +1,21 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reviews import queries, services
-from reviews.forms import MemberAddForm, MemberRoleForm, ReviewCreateForm, ReviewSettingsForm
-from reviews.models import ReviewMember
+from reviews import imports, queries, services
+from reviews.forms import (
+    DuplicateLinkForm,
+    MemberAddForm,
+    MemberRoleForm,
+    ReviewCreateForm,
+    ReviewSettingsForm,
+    UploadForm,
+)
+from reviews.models import ImportBatch, ReviewMember
 
 
 def _error_text(error: ValidationError) -> str:
@@ -40,6 +49,7 @@ def review_detail(request, slug):
         "membership": membership,
         "members": queries.members_of(review),
         "reasons": queries.active_reasons(review),
+        "counts": queries.record_counts(review),
         "add_form": MemberAddForm(),
     }
     return render(request, "reviews/review_detail.html", context)
@@ -137,3 +147,143 @@ def review_settings(request, slug):
         return redirect("reviews:review-settings", slug=review.slug)
     context = {"review": review, "membership": membership, "form": form}
     return render(request, "reviews/review_settings.html", context)
+
+
+# --- Imports --------------------------------------------------------------------------
+
+
+def _batches_context(review, membership, form=None, staged=None):
+    return {
+        "review": review,
+        "membership": membership,
+        "form": form or UploadForm(),
+        "batches": queries.batches_of(review),
+        "staged": staged if staged is not None else queries.staged_batches(review),
+        "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+
+
+@login_required
+@require_GET
+def batch_list(request, slug):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    return render(request, "reviews/batch_list.html", _batches_context(review, membership))
+
+
+@login_required
+@require_POST
+def batch_upload(request, slug):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    # Refuse oversized uploads from the header, before the body is read.
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.MAX_UPLOAD_BYTES + 1024 * 1024:
+        messages.error(
+            request,
+            f"The upload is {length / 1024 / 1024:.0f} MB, over the limit of "
+            f"{settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Nothing was imported.",
+        )
+        return redirect("reviews:batch-list", slug=review.slug)
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        for upload in data["files"]:
+            try:
+                imports.batch_stage(
+                    review=review,
+                    upload=upload,
+                    source_name=data["source_name"],
+                    source_kind=data["source_kind"],
+                    search_date=data["search_date"],
+                    user=request.user,
+                    force=data["force"],
+                )
+            except imports.ImportRefused as error:
+                messages.error(request, f"Refused: {error}")
+        return redirect("reviews:batch-list", slug=review.slug)
+    return render(request, "reviews/batch_list.html", _batches_context(review, membership, form))
+
+
+@login_required
+@require_POST
+def batch_confirm(request, slug):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    staged = queries.staged_batches(review).filter(id__in=request.POST.getlist("batch"))
+    for batch in staged:
+        if "discard" in request.POST:
+            imports.batch_discard(batch=batch)
+            messages.success(request, f"{batch.file_name}: discarded.")
+            continue
+        batch = imports.batch_confirm(batch=batch)
+        if batch.status == ImportBatch.Status.DONE:
+            messages.success(
+                request,
+                f"{batch.file_name}: imported {batch.records_created} records, "
+                f"{batch.duplicates_found} duplicates.",
+            )
+        elif batch.status == ImportBatch.Status.QUEUED:
+            messages.success(request, f"{batch.file_name}: importing in the background.")
+        else:
+            messages.error(request, f"Refused: {batch.error}")
+    return redirect("reviews:batch-list", slug=review.slug)
+
+
+@login_required
+@require_GET
+def batch_progress(request, slug, batch_id):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    batch = get_object_or_404(review.batches, id=batch_id)
+    return render(request, "reviews/_batch_row.html", {"review": review, "batch": batch})
+
+
+# --- Duplicates -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def duplicate_list(request, slug):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    page = Paginator(queries.duplicate_pairs(review), 50).get_page(request.GET.get("page"))
+    context = {
+        "review": review,
+        "membership": membership,
+        "page": page,
+        "link_form": DuplicateLinkForm(),
+        "total": page.paginator.count,
+    }
+    return render(request, "reviews/duplicate_list.html", context)
+
+
+@login_required
+@require_POST
+def duplicate_unlink(request, slug, record_id):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    record = get_object_or_404(review.records, id=record_id, duplicate_of__isnull=False)
+    imports.duplicate_unlink(record=record)
+    messages.success(request, f"Record {record.id} is no longer a duplicate; it will be screened.")
+    return redirect("reviews:duplicate-list", slug=review.slug)
+
+
+@login_required
+@require_POST
+def duplicate_link(request, slug):
+    review, membership = queries.review_for_user(request.user, slug, owner=True)
+    form = DuplicateLinkForm(request.POST)
+    if form.is_valid():
+        duplicate = review.records.filter(id=form.cleaned_data["duplicate"]).first()
+        kept = (
+            review.records.select_related("duplicate_of")
+            .filter(id=form.cleaned_data["kept"])
+            .first()
+        )
+        if duplicate is None or kept is None:
+            messages.error(request, "Both record numbers must be records of this review.")
+        else:
+            try:
+                imports.duplicate_link(duplicate=duplicate, kept=kept, user=request.user)
+            except ValidationError as error:
+                messages.error(request, _error_text(error))
+            else:
+                messages.success(request, f"Record {duplicate.id} marked as a duplicate.")
+    else:
+        messages.error(request, "Give two record numbers.")
+    return redirect("reviews:duplicate-list", slug=review.slug)

@@ -1,22 +1,31 @@
 import pytest
-from django.contrib.auth import get_user_model
-
-from reviews import services
-from reviews.models import ReviewMember
+from django.test import override_settings
 
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # The test client and the live server speak plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http(request):
+    # The test client and the live server speak plain HTTP. Session-wide, and before the
+    # live server starts, because SecurityMiddleware reads these once when it is built.
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    overrides = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SECURE_HSTS_SECONDS=0,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    overrides.enable()
+    yield
+    overrides.disable()
 
 
 def make_user(username: str):
+    from django.contrib.auth import get_user_model
+
     return get_user_model().objects.create_user(
         username=username, email=f"{username}@example.org", password=PASSWORD
     )
@@ -44,6 +53,10 @@ def outsider(db):
 
 @pytest.fixture
 def review(owner, reviewer, second_reviewer):
+    # Imported here so that parser tests run without Django (pytest -p no:django).
+    from reviews import services
+    from reviews.models import ReviewMember
+
     review = services.review_create(
         title="Exercise for depression",
         owner=owner,

@@ -1,0 +1,401 @@
+"""RIS (Research Information Systems) tagged format, from any vendor.
+
+A record runs from a 'TY  - ' line to an 'ER  - ' line; each line is a two-character tag,
+two spaces, a hyphen, a space and the value. Lines without a tag continue the previous
+tag's value (kept with a line break, so Rayyan and EndNote keyword lists stay one keyword a
+line); lines outside records are skipped. Quirks handled:
+
+- BOM (also a stray one mid-file from concatenated exports), CRLF, LF, bare CR and mixes of
+  them (IEEE Xplore); bare CR inside values (Citavi) read as continuation lines.
+- Ovid record-number lines ('6. '), Cochrane 'Record #3 of 18' / 'Provider:' / 'Content:'
+  headers and APA PsycNET header lines outside records; Cochrane's 'TY  -  JOUR' extra space;
+  PsycNET's four-letter 'PMID  - ' tag; single-space 'TY - JOUR' for known tags.
+- Title TI/T1, abstract AB or N2 (Embase, EBSCOhost, Ovid), authors AU/A1, year PY/Y1/DA,
+  journal T2 > JF > JO > J2 > JA, pages SP-EP or PG, volume VL or VO (IEEE).
+- DOI from DO, then L3 (EBSCOhost bare DOI), M3 (PsycNET 'doi:...'), then a doi.org link.
+- PMID from: 'PMID' tag; AN on PubMed-derived records (EndNote, Zotero: DP 'NLM', DB
+  'PubMed', PubMed URL); Ovid MEDLINE ID or 'AN=' in its link; Embase C5; Scopus C2;
+  Cochrane C3 'PUBMED n'; Dimensions U1 'n [PMID]'; a note line 'PMID: n'.
+- Other ids: Embase U2 'L...' (and Cochrane C3 'EMBASE n'), WoS AN 'WOS:...', Cochrane AN
+  'CN-...', Scopus EID from its link, PMCID (C2 'PMC...', U1 '[PMCID]'), else AN (ProQuest,
+  Dimensions, Rayyan) or a database's ID as 'accession'.
+
+rispy's RisParser reads the same line grammar but returns one list for the whole file, keeps
+no line numbers and drops repeated single-valued tags, so records are read here by a
+streaming loop (a generator, a few MB of lines at a time) that keeps every tag in `raw`;
+rispy supplies the tag vocabulary and the reference-type names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from string import ascii_uppercase, digits
+
+from rispy import TAG_KEY_MAPPING, TYPE_OF_REFERENCE_MAPPING
+
+from .base import ParsedRecord, ParseError
+from .normalize import normalize_doi, normalize_pmid, parse_year
+
+FORMAT = "ris"
+
+# Lines are split a few million characters at a time: fast like str.split, without a list of
+# every line of a 300 MB file in memory.
+_CHUNK = 1 << 22
+
+# Every well-formed two-character tag: a set lookup is cheaper than isupper()/isalpha().
+_TAGS = frozenset(a + b for a in ascii_uppercase for b in ascii_uppercase + digits)
+# Tags accepted with a single space before the hyphen ('TY - JOUR'), where a loose match on a
+# continuation line would otherwise be a risk.
+_KNOWN_TAGS = frozenset(TAG_KEY_MAPPING) | {"PMID", "L3", "M2", "N2", "Y2", "J1", "VO", "PG"}
+# Lines the fast path did not take: four-letter tags ('PMID  - '), single-space tags, a stray BOM.
+_BOUNDARY_TAGS = frozenset(("TY", "ER"))
+_LOOSE_TAG = re.compile(r"\ufeff?([A-Z][A-Z0-9]{1,3})( {1,2})-(?: (.*))?$")
+
+_TITLE_TAGS = ("TI", "T1", "CT", "BT")
+_ABSTRACT_TAGS = ("AB", "N2")
+_AUTHOR_TAGS = ("AU", "A1")
+_YEAR_TAGS = ("PY", "Y1", "DA")
+_JOURNAL_TAGS = ("T2", "JF", "JO", "J2", "JA", "J1")
+_ID_NOTE_TAGS = ("N1", "M1", "M2", "U1", "U2", "U3", "U4", "U5", "C1", "C2", "C3", "C4", "C5")
+
+_DASHES = str.maketrans({dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014"})
+_DIGITS = re.compile(r"\d{1,9}")
+_TAGGED_PMID = re.compile(r"(\d{1,9}) *\[PMID\]", re.I)
+_TAGGED_PMCID = re.compile(r"(PMC\d+) *\[PMCID\]", re.I)
+_PMCID = re.compile(r"PMC\d+")
+_NOTE_PMID = re.compile(r"PMID:? *(\d{1,9})", re.I)
+_COCHRANE_IDS = re.compile(r"(PUBMED|EMBASE) +(\S+?)(?:,|$)", re.I)
+_LINK_AN = re.compile(r"[?&]AN=(\d{1,9})(?:&|$)")
+_PUBMED_LINK = re.compile(r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})")
+_SCOPUS_EID = re.compile(r"eid=(2-s2\.0-\d+)")
+_PMC_LINK = re.compile(r"(?:europepmc\.org/articles/|ncbi\.nlm\.nih\.gov/pmc/articles/)(PMC\d+)")
+_NOTE_ACCESSION = re.compile(r"Accession Number: *([^;\s]+)")
+_WOS_ID = re.compile(r"WOS:\w+")
+_EMBASE_ID = re.compile(r"L\d{6,}")
+
+
+def looks_like(text_head: str) -> bool:
+    """A 'TY  - ' line and another RIS tag line, and none of MEDLINE's 'PMID- ' lines."""
+    lines = text_head.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    has_type = has_other = False
+    for line in lines:
+        if line[:5] == "PMID-":
+            return False  # PubMed MEDLINE/.nbib: two-character tags there look like RIS ones
+        if line[2:5] == "  -" and line[:2] in _TAGS:
+            if line[:2] == "TY":
+                has_type = True
+            else:
+                has_other = True
+    return has_type and has_other
+
+
+def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
+    position = 0
+    for line_no, raw, closed in _raw_records(text):
+        position += 1
+        yield _record(position, line_no, raw, closed)
+    if not position:
+        if not text.strip("\ufeff \t\r\n"):
+            raise ParseError("the file is empty", line=1, expected="RIS records")
+        raise ParseError("no RIS records found", line=1, expected="a record starting with 'TY  - '")
+
+
+def _line_chunks(text: str) -> Iterator[list[str]]:
+    """The file's lines, a few MB at a time, line ends of any kind removed."""
+    has_cr = "\r" in text
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _CHUNK)
+        if end < 0 and has_cr:
+            end = text.find("\r", start + _CHUNK)  # a file of bare CR line ends only
+        end = size if end < 0 else end + 1
+        chunk = text[start:end]
+        if has_cr:
+            chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+        lines = chunk.split("\n")
+        if chunk[-1:] == "\n":
+            lines.pop()
+        yield lines
+        start = end
+
+
+def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
+    """(first line, {tag: [values]}, closed by ER) for each record.
+
+    The loop runs once per line of a possibly 300 MB file, so it is kept lean: tag lines
+    outside records go to a throwaway dict rather than being tested for, the line number is
+    looked up only when a record starts, and continuation lines are gathered in a list and
+    joined once when the next tag comes (a Scopus reference list of hundreds of lines then
+    costs no repeated string copying).
+    """
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    tags = _TAGS
+    inside = False
+    raw: dict[str, list[str]] = {}  # outside a record: a throwaway
+    values: list[str] = [""]  # the values of the last tag seen, where continuations go
+    pending: list[str] | None = None  # continuation lines not yet joined to values[-1]
+    start_line = 0
+    first_line = 1  # number of the chunk's first line
+    for lines in _line_chunks(text):
+        searched = 0  # where to look for the next record's first line in this chunk
+        for line in lines:
+            tag = line[:2]
+            if line[2:5] == "  -" and tag in tags:
+                value = line[6:].strip()
+            else:
+                match = _LOOSE_TAG.match(line)
+                if match and (tag := _loose_tag(match)):
+                    value = (match.group(3) or "").strip()
+                else:
+                    # Untagged: continues the last value (outside records it goes nowhere:
+                    # Ovid record numbers, Cochrane and PsycNET headers).
+                    if value := line.strip():
+                        if pending is None:
+                            pending = [values[-1], value]
+                        else:
+                            pending.append(value)
+                    continue
+            if pending is not None:
+                values[-1] = "\n".join(pending)
+                pending = None
+            if tag in _BOUNDARY_TAGS:
+                if inside:
+                    yield start_line, raw, tag == "ER"
+                if tag == "ER":
+                    inside, raw, values = False, {}, [""]
+                    continue
+                inside, raw = True, {}
+                searched = lines.index(line, searched)
+                start_line = first_line + searched
+                searched += 1
+            values = raw.get(tag)
+            if values is None:
+                values = raw[tag] = [value]
+            else:
+                values.append(value)
+        first_line += len(lines)
+    if pending is not None:
+        values[-1] = "\n".join(pending)
+    if inside:
+        yield start_line, raw, False
+
+
+def _loose_tag(match: re.Match) -> str:
+    tag, spaces = match.group(1), match.group(2)
+    if len(tag) == 2:
+        return tag if tag in _KNOWN_TAGS else ""
+    # Three- or four-letter tags ('PMID  - ') only with RIS's two spaces.
+    return tag if len(spaces) == 2 else ""
+
+
+def _compact_year(value: str) -> int | None:
+    """The year of a compact date such as '20151207', which parse_year does not take."""
+    digits = value[:8]
+    if len(digits) == 8 and digits.isdigit() and 1500 <= int(digits[:4]) <= 2099:
+        return int(digits[:4])
+    return None
+
+
+def _first(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    for tag in tags:
+        for value in raw.get(tag, ()):
+            if value:
+                return value
+    return ""
+
+
+def _clean(value: str) -> str:
+    # normalize.clean's regex costs more than this, and this runs a million times a file.
+    return " ".join(value.split())
+
+
+def _record(position: int, line: int, raw: dict[str, list[str]], closed: bool) -> ParsedRecord:
+    notes: list[str] = []
+    get = raw.get
+
+    title = _clean(_first(raw, _TITLE_TAGS))
+    if not title:
+        notes.append("no title")
+    abstract = _first(raw, _ABSTRACT_TAGS)
+    if "\n" in abstract:  # line breaks in the file are kept as paragraph breaks
+        abstract = "\n".join([_clean(part) for part in abstract.split("\n")])
+    elif "  " in abstract or "\t" in abstract:
+        abstract = _clean(abstract)
+    if not abstract:
+        notes.append("no abstract")
+
+    # Values are stripped already; a value continued on a second line is one name.
+    authors = tuple(
+        [
+            value if "\n" not in value else _clean(value)
+            for tag in _AUTHOR_TAGS
+            for value in get(tag, ())
+            if value
+        ]
+    )
+    # Keywords continued on untagged lines (Rayyan, EndNote) are one keyword a line.
+    keywords = get("KW")
+    if keywords:
+        keywords = tuple([term for term in "\n".join(keywords).split("\n") if term])
+
+    year = None
+    dates = [value for tag in _YEAR_TAGS for value in get(tag, ()) if value]
+    for value in dates:
+        year = parse_year(value) or _compact_year(value)
+        if year:
+            break
+    if year is None and get("C6") and _first(raw, ("AN",))[:4] == "WOS:":
+        year = parse_year(get("C6")[0])  # Web of Science early access date, 'FEB 2022'
+    if year is None:
+        notes.append(f"year '{_clean(dates[0])}' not understood" if dates else "no year")
+
+    ref_type = _first(raw, ("TY",))
+    pmid, other_ids = _ids(raw)
+    # Some vendors give several links in one value, separated by spaces or line breaks.
+    links = _first(raw, ("UR", "L2")).split()
+    if not closed:
+        notes.append("no end-of-record line (ER)")
+
+    return ParsedRecord(
+        position=position,
+        line=line,
+        title=title,
+        abstract=abstract,
+        authors=authors,
+        year=year,
+        journal=_clean(_first(raw, _JOURNAL_TAGS)),
+        volume=_first(raw, ("VL", "VO")),
+        issue=_first(raw, ("IS", "CP")),
+        pages=_pages(raw),
+        doi=_doi(raw),
+        pmid=pmid,
+        other_ids=other_ids,
+        keywords=keywords or (),
+        language=_first(raw, ("LA",)),
+        url=links[0] if links else "",
+        publication_type=TYPE_OF_REFERENCE_MAPPING.get(ref_type, ref_type),
+        raw=raw,
+        warnings=tuple(notes),
+    )
+
+
+def _pages(raw: dict[str, list[str]]) -> str:
+    start = _first(raw, ("SP",))
+    end = _first(raw, ("EP",))
+    if start and end and end != start and "-" not in start:
+        pages = f"{start}-{end}"
+    else:
+        pages = start or end or _first(raw, ("PG",))
+    # Cochrane writes '43‐58' with a Unicode hyphen.
+    return pages if pages.isascii() else pages.translate(_DASHES)
+
+
+def _doi(raw: dict[str, list[str]]) -> str:
+    for tag in ("DO", "DI", "L3", "M3"):
+        for value in raw.get(tag, ()):
+            doi = normalize_doi(value)
+            if doi:
+                return doi
+    for tag in ("UR", "L2", "L1", "N1"):
+        for value in raw.get(tag, ()):
+            if "doi.org/" in value:
+                doi = normalize_doi(value[value.index("doi.org/") + 8 :])
+                if doi:
+                    return doi
+    return ""
+
+
+def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
+    """PMID and other database ids; each vendor keeps them in its own place."""
+    get = raw.get
+    pmid = ""
+    ids: dict[str, str] = {}
+    databases = " ".join(get("DB", []) + get("DP", [])).lower()
+    links = get("UR", []) + get("L2", [])
+
+    for value in get("PMID", ()):
+        if match := _DIGITS.search(value):
+            pmid = match.group(0)
+            break
+
+    # Dimensions: 'U1  - 35957633 [PMID]', 'U1  - PMC9359172 [PMCID]'; EndNote: C2 'PMC...';
+    # Cochrane: C3 'PUBMED 38407106,EMBASE 643589775'; a note line 'PMID: n'.
+    for tag in _ID_NOTE_TAGS:
+        for value in get(tag, ()):
+            if "[" in value:
+                if not pmid and (match := _TAGGED_PMID.search(value)):
+                    pmid = match.group(1)
+                if match := _TAGGED_PMCID.search(value):
+                    ids.setdefault("pmcid", match.group(1))
+            elif value[:3] == "PMC" and _PMCID.fullmatch(value):
+                ids.setdefault("pmcid", value)
+            elif tag == "C3" and (value[:6].upper() in ("PUBMED", "EMBASE")):
+                for name, number in _COCHRANE_IDS.findall(value):
+                    if name.upper() == "PUBMED":
+                        pmid = pmid or normalize_pmid(number)
+                    else:
+                        ids.setdefault("embase", number)
+            elif not pmid and tag in ("N1", "M1", "M2") and "PMID" in value.upper():
+                for part in value.split("\n"):
+                    if match := _NOTE_PMID.fullmatch(part.strip()):
+                        pmid = match.group(1)
+                        break
+
+    accession = _first(raw, ("AN",))
+    if accession:
+        if accession[:4].upper() == "WOS:":
+            ids["wos"] = accession
+        elif accession[:3] == "CN-":
+            ids["central"] = accession
+        elif (
+            not pmid
+            and _DIGITS.fullmatch(accession)
+            and (
+                "nlm" in databases
+                or "pubmed" in databases
+                or "medline" in databases
+                or any("ncbi.nlm.nih.gov" in link or "pubmed" in link for link in links)
+            )
+        ):
+            pmid = accession  # PubMed records via EndNote or Zotero
+        elif accession != pmid:
+            ids["accession"] = accession
+
+    if "embase" in databases:
+        for value in get("U2", ()):
+            if _EMBASE_ID.fullmatch(value):
+                ids.setdefault("embase", value)
+        if not pmid:
+            pmid = next((v for v in get("C5", ()) if _DIGITS.fullmatch(v)), "")
+    if not pmid and (databases == "scopus" or any("scopus.com" in link for link in links)):
+        pmid = next((v for v in get("C2", ()) if _DIGITS.fullmatch(v)), "")
+    for link in links:
+        if "scopus.com" in link and (match := _SCOPUS_EID.search(link)):
+            ids.setdefault("scopus", match.group(1))
+        elif "WOS:" in link and (match := _WOS_ID.search(link)):
+            ids.setdefault("wos", match.group(0))
+        elif not pmid and (match := _PUBMED_LINK.search(link)):
+            pmid = match.group(1)
+        elif "PMC" in link and (match := _PMC_LINK.search(link)):
+            ids.setdefault("pmcid", match.group(1))
+
+    # Ovid: ID is the database's accession; for MEDLINE it is the PMID, also in the link's AN=.
+    # (Without DB, ID is the reference manager's own record number.)
+    record_id = _first(raw, ("ID",))
+    named_db = " ".join(get("DB", ())).lower()
+    if "medline" in named_db and "embase" not in named_db:
+        if not pmid and _DIGITS.fullmatch(record_id):
+            pmid = record_id
+        if not pmid:
+            for link in links:
+                if "ovid" in link and (match := _LINK_AN.search(link)):
+                    pmid = match.group(1)
+                    break
+    elif record_id and named_db and "accession" not in ids:
+        ids.setdefault("embase" if "embase" in named_db else "accession", record_id)
+    # EBSCOhost: 'N1  - Accession Number: 176404503; ...'
+    if "accession" not in ids and (match := _NOTE_ACCESSION.search(" ".join(get("N1", ())))):
+        ids["accession"] = match.group(1)
+    return pmid, ids
