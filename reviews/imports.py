@@ -51,7 +51,9 @@ RECORD_COLUMNS = (
     "warnings",
     "search_extra",
     "duplicate_reason",
+    "decision_count",
 )
+RAW_COLUMN = RECORD_COLUMNS.index("raw")
 
 
 class ImportRefused(Exception):
@@ -227,7 +229,7 @@ def _copy_records(review, batch, records, progress, size) -> list[_NewRecord]:
             copy.write_row(row)
             # The raw JSON is about as long as the record's text in the file: a cheap
             # estimate of how far through the file we are.
-            seen_bytes += len(row[19])
+            seen_bytes += len(row[RAW_COLUMN])
             kept.append(
                 _NewRecord(
                     position=number,
@@ -274,6 +276,7 @@ def _row(review_id, batch_id, number, record: ParsedRecord, dumps):
         list(record.warnings),
         _text(search_extra),
         "",
+        0,
     )
 
 

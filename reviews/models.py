@@ -202,6 +202,9 @@ class Record(models.Model):
     )
     duplicate_reason = models.CharField(max_length=200, blank=True)
     duplicate_score = models.FloatField(null=True, blank=True)
+    # Current title/abstract decisions, kept by the screening services so that the
+    # "next record" query needs no count over the decisions table.
+    decision_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]

@@ -1,0 +1,189 @@
+"""Writes for screening. Each function owns its transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from reviews.models import ExclusionReason, Record, Review
+from screening.models import Decision, DecisionChange, Stage, Verdict
+
+
+class InvalidDecision(ValidationError):
+    """Input that no form could produce (an unknown verdict or reason): answered with 400."""
+
+
+class ReasonRequired(ValidationError):
+    """An exclusion without a reason: the form is shown again, saying why."""
+
+
+def _reasons_for(review: Review, reason_ids) -> list[ExclusionReason]:
+    ids = []
+    for value in reason_ids:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise InvalidDecision(f"Unknown exclusion reason {value!r}.") from None
+    reasons = list(ExclusionReason.objects.filter(review=review, is_active=True, id__in=ids))
+    if len(reasons) != len(set(ids)):
+        known = {r.id for r in reasons}
+        unknown = ", ".join(str(i) for i in sorted(set(ids) - known))
+        raise InvalidDecision(f"Exclusion reason {unknown} is not one of this review's reasons.")
+    return sorted(reasons, key=lambda r: (r.position, r.id))
+
+
+def _labels(reasons) -> list[str]:
+    return [r.label for r in reasons]
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    review: Review,
+    record: Record,
+    reviewer,
+    verdict: str,
+    reason_ids=(),
+    note: str = "",
+    stage: str = Stage.TITLE_ABSTRACT,
+) -> Decision:
+    """Save `reviewer`'s decision on `record`, or change it, keeping the old one in history.
+
+    Submitting the same decision twice (two tabs, a double click) changes nothing.
+    A record that others completed meanwhile can still be decided: the extra decision is kept.
+    """
+    if verdict not in Verdict.values:
+        raise InvalidDecision(f"Unknown verdict {verdict!r}: use include, exclude or maybe.")
+    if record.review_id != review.id:
+        raise InvalidDecision("That record belongs to another review.")
+    reasons = _reasons_for(review, reason_ids)
+    if verdict == Verdict.EXCLUDE and not reasons:
+        raise ReasonRequired("Choose at least one exclusion reason (keys 1–9).")
+    note = note.strip()
+
+    decision = (
+        Decision.objects.select_for_update()
+        .filter(record=record, reviewer=reviewer, stage=stage)
+        .first()
+    )
+    if decision is None:
+        try:
+            with transaction.atomic():
+                decision = Decision.objects.create(
+                    review=review,
+                    record=record,
+                    reviewer=reviewer,
+                    stage=stage,
+                    verdict=verdict,
+                    note=note,
+                )
+        except IntegrityError:
+            # A concurrent request (double click) created it first: treat this one as a
+            # change of that decision.
+            decision = Decision.objects.select_for_update().get(
+                record=record, reviewer=reviewer, stage=stage
+            )
+        else:
+            decision.reasons.set(reasons)
+            Record.objects.filter(pk=record.pk).update(decision_count=F("decision_count") + 1)
+            DecisionChange.objects.create(
+                review=review,
+                record=record,
+                reviewer=reviewer,
+                stage=stage,
+                kind=DecisionChange.Kind.CREATED,
+                new_verdict=verdict,
+                new_reasons=_labels(reasons),
+                new_note=note,
+            )
+            return decision
+
+    old_reasons = list(decision.reasons.order_by("position", "id"))
+    if decision.verdict == verdict and old_reasons == reasons and decision.note == note:
+        return decision  # the same decision again: nothing to change
+    DecisionChange.objects.create(
+        review=review,
+        record=record,
+        reviewer=reviewer,
+        stage=stage,
+        kind=DecisionChange.Kind.CHANGED,
+        old_verdict=decision.verdict,
+        new_verdict=verdict,
+        old_reasons=_labels(old_reasons),
+        new_reasons=_labels(reasons),
+        old_note=decision.note,
+        new_note=note,
+    )
+    decision.verdict = verdict
+    decision.note = note
+    decision.save(update_fields=["verdict", "note", "updated_at"])
+    decision.reasons.set(reasons)
+    return decision
+
+
+@transaction.atomic
+def decision_undo(*, review: Review, reviewer, stage: str = Stage.TITLE_ABSTRACT) -> Record | None:
+    """Undo the reviewer's latest decision or change that is not undone yet.
+
+    A new decision is removed (the record is undecided again); a change is reverted to the
+    verdict, reasons and note it replaced. History keeps both the original and the undo.
+    Returns the record concerned, or None when there is nothing to undo.
+    """
+    history = DecisionChange.objects.filter(review=review, reviewer=reviewer, stage=stage)
+    target = None
+    pending_undos = 0
+    # Walk back: each undo cancels the entry before it that is not cancelled already.
+    for entry in history.select_for_update().order_by("-id")[:500]:
+        if entry.kind == DecisionChange.Kind.UNDONE:
+            pending_undos += 1
+        elif pending_undos:
+            pending_undos -= 1
+        else:
+            target = entry
+            break
+    if target is None:
+        return None
+    decision = (
+        Decision.objects.select_for_update()
+        .filter(record_id=target.record_id, reviewer=reviewer, stage=stage)
+        .first()
+    )
+    if decision is None:
+        return None
+    current_reasons = _labels(decision.reasons.order_by("position", "id"))
+    if target.kind == DecisionChange.Kind.CREATED:
+        DecisionChange.objects.create(
+            review=review,
+            record_id=target.record_id,
+            reviewer=reviewer,
+            stage=stage,
+            kind=DecisionChange.Kind.UNDONE,
+            old_verdict=decision.verdict,
+            old_reasons=current_reasons,
+            old_note=decision.note,
+        )
+        decision.delete()
+        Record.objects.filter(pk=target.record_id).update(decision_count=F("decision_count") - 1)
+    else:
+        restored = list(
+            ExclusionReason.objects.filter(review=review, label__in=target.old_reasons)
+        )
+        DecisionChange.objects.create(
+            review=review,
+            record_id=target.record_id,
+            reviewer=reviewer,
+            stage=stage,
+            kind=DecisionChange.Kind.UNDONE,
+            old_verdict=decision.verdict,
+            new_verdict=target.old_verdict,
+            old_reasons=current_reasons,
+            new_reasons=target.old_reasons,
+            old_note=decision.note,
+            new_note=target.old_note,
+        )
+        decision.verdict = target.old_verdict
+        decision.note = target.old_note
+        decision.save(update_fields=["verdict", "note", "updated_at"])
+        decision.reasons.set(restored)
+    return Record.objects.get(pk=target.record_id)
