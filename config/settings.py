@@ -103,6 +103,8 @@ DATABASES = {
         _database_url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+# Each test run gets its own database, so that several runs on one server never collide.
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {

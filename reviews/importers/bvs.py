@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .base import ParsedRecord, ParseError
-from .normalize import clean, parse_year
+from .normalize import clean, expand_pages, parse_year
 
 FORMAT = "bvs"
 
@@ -135,15 +135,12 @@ def _blocks(lines: list[str]) -> Iterator[Any]:
     block: dict[str, Any] | None = None
     section = ""  # "", "abstract" or "subjects" inside a record's body
     last_number = 0
+    first, last = 1, 0  # the announced range, once the header is seen
     for line_no, text in enumerate(lines, 1):
         line = text.strip()
         number = _NUMBER.fullmatch(line)
-        # A number line starts a record; 'N. Title' counts only outside an abstract, and
-        # numbers must rise, so a numbered list inside an abstract is not taken for a record.
-        if (
-            number
-            and int(number.group(1)) > last_number
-            and (number.group(2) is None or section != "abstract")
+        if number and _starts_record(
+            int(number.group(1)), last_number, first, last, number.group(2), section
         ):
             if block:
                 yield block
@@ -155,8 +152,9 @@ def _blocks(lines: list[str]) -> Iterator[Any]:
             section = ""
             continue
         if block is None:
-            if match := _RESULTS.match(line):
-                yield tuple(int(re.sub(r"[.,]", "", part)) for part in match.groups())
+            if not last and (match := _RESULTS.match(line)):
+                first, last, total = (int(re.sub(r"[.,]", "", part)) for part in match.groups())
+                yield first, last, total
             continue
         if line.lower() in _CHROME:
             yield block
@@ -178,17 +176,33 @@ def _blocks(lines: list[str]) -> Iterator[Any]:
             section = ""
             block["other"].append(line)
         elif not line:
-            if section == "subjects" and block["subjects"]:
-                section = ""
+            continue
         elif section == "abstract":
             block["abstract"][-1].append(line)
-        elif section == "subjects" and not (block["subjects"] and line.isupper()):
+        elif section == "subjects":
+            # The terms are one line on the page; what follows is something else.
             block["subjects"].append(line)
-        else:
             section = ""
+        else:
             block["other"].append(line)
     if block:
         yield block
+
+
+def _starts_record(
+    number: int, last_number: int, first: int, last: int, title: str | None, section: str
+) -> bool:
+    """Whether a line 'N.' (or 'N. Title') starts record N.
+
+    Numbers rise, stay in the announced range (or close to the last one when there is no
+    header), and 'N. Title' does not count inside an abstract: so a numbered list or a lone
+    '2020.' in an abstract is not taken for a record.
+    """
+    if number <= last_number or (title is not None and section == "abstract"):
+        return False
+    if last:
+        return first <= number <= last
+    return not last_number or number <= last_number + 10
 
 
 def _record(position: int, block: dict[str, Any]) -> ParsedRecord:
@@ -214,7 +228,7 @@ def _record(position: int, block: dict[str, Any]) -> ParsedRecord:
             if match := _CITATION.fullmatch(rest.strip()):
                 volume = clean(match.group("volume"))
                 issue = clean(match.group("issue"))
-                pages = clean(match.group("pages"))
+                pages = expand_pages(match.group("pages"))
                 year = parse_year(match.group("date"))
         year = year or parse_year(rest or citation)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from .base import ParsedRecord, ParseError
 from .normalize import clean, expand_pages, normalize_doi, parse_year
-from .pubmed_xml import element_text, iter_elements, root_element_name, serialise
+from .pubmed_xml import element_text, iter_elements, root_element_name
 
 FORMAT = "endnote-xml"
 
@@ -70,7 +70,7 @@ def _ids(record: ET.Element, url: str) -> tuple[str, dict[str, str]]:
     return (link.group(1) if link else ""), {"accession": accession}
 
 
-def _record(elem: ET.Element, position: int, line: int) -> ParsedRecord:
+def _record(elem: ET.Element, position: int, line: int, source: str) -> ParsedRecord:
     warnings: list[str] = []
     title = _text(elem, "titles/title")
     abstract = _text(elem, "abstract")
@@ -110,7 +110,7 @@ def _record(elem: ET.Element, position: int, line: int) -> ParsedRecord:
         url=url,
         publication_type=clean(ref_type.get("name")) if ref_type is not None else "",
         raw={
-            "xml": serialise(elem),
+            "xml": source,
             "remote-database-name": _text(elem, "remote-database-name"),
             "remote-database-provider": _text(elem, "remote-database-provider"),
         },
@@ -126,8 +126,8 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
             expected="<xml><records><record>...",
         )
     position = 0
-    for elem, line in iter_elements(text, RECORD_TAGS):
+    for elem, line, source in iter_elements(text, RECORD_TAGS):
         position += 1
-        yield _record(elem, position, line)
+        yield _record(elem, position, line, source)
     if not position:
         raise ParseError("no EndNote records in the file", expected="<xml><records><record>...")

@@ -10,11 +10,12 @@ by blank lines. Quirks handled:
 - An empty 'AB  - ' followed by 'OAB - Publisher: Abstract available from the publisher.':
   OAB is another abstract or a note, so it stays in `raw` only.
 - Old files with the DA (date created) tag; DP is the year's first source, then DEP, DA, EDAT.
-- Two records with no blank line between them: a second PMID starts a new record.
+- Two records with no blank line between them: a second PMID (or PMC) starts a new record.
 
 Fields: PMID; TI (BTI for books); AB; FAU full names (AU initials when FAU is missing);
-JT full journal name (TA abbreviation in raw); VI, IP, PG; DOI from LID/AID '... [doi]';
-PMC -> other_ids pmcid; MH -> mesh_terms as given; OT -> keywords; LA; PT joined with '; '.
+JT full journal name (TA abbreviation in raw); VI, IP, PG ('466-75' -> '466-475'); DOI from
+LID/AID '... [doi]'; PMC -> other_ids pmcid; MH -> mesh_terms as given; OT -> keywords; LA;
+PT joined with '; '.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import re
 from collections.abc import Iterator
 
 from .base import ParsedRecord, ParseError
-from .normalize import normalize_doi, normalize_pmid, parse_year
+from .normalize import expand_pages, normalize_doi, normalize_pmid, parse_year
 
 FORMAT = "medline"
 
@@ -34,6 +35,8 @@ _TAG = re.compile(r"[A-Z][A-Z0-9]{1,3} *")
 _MEDLINE_ONLY = re.compile(r"^(?:PMID|PMC |OWN |STAT|FAU |DCOM|JID |EDAT|MHDA|CRDT|PST )- ", re.M)
 _RIS_TYPE = re.compile(r"^TY  - ", re.M)
 _YEAR_TAGS = ("DP", "DEP", "DA", "EDAT", "CRDT")
+# A record's first tag; seen again with no blank line before it, it starts the next record.
+_FIRST_TAGS = frozenset(("PMID", "PMC"))
 
 
 def looks_like(text_head: str) -> bool:
@@ -70,19 +73,24 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]]]]:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Split at once: PubMed writes at most 10,000 records to a file.
     raw: dict[str, list[str]] = {}
     start_line = 0
     values: list[str] = [""]  # the values of the last tag, where wrapped lines go
     pending: list[str] | None = None  # wrapped lines not yet joined to values[-1]
     gap = False  # a blank line since the last tag: the next tag starts a new record
+    known: dict[str, str] = {}  # 'AU  ' -> 'AU', 'x y ' -> '': the regex once per shape
     for line_no, line in enumerate(text.split("\n"), 1):
         if line[4:6] == "- " or line[4:] == "-":
-            tag = line[:4].rstrip()
-            if _TAG.fullmatch(line[:4]):
+            padded = line[:4]
+            tag = known.get(padded)
+            if tag is None:
+                tag = known[padded] = padded.rstrip() if _TAG.fullmatch(padded) else ""
+            if tag:
                 if pending is not None:
                     values[-1] = " ".join(pending)
                     pending = None
-                if raw and (gap or (tag == "PMID" and "PMID" in raw)):
+                if raw and (gap or (tag in _FIRST_TAGS and tag in raw)):
                     yield start_line, raw
                     raw = {}
                 if not raw:
@@ -170,7 +178,7 @@ def _record(position: int, line: int, raw: dict[str, list[str]]) -> ParsedRecord
         journal=_first(raw, ("JT", "TA")),
         volume=_first(raw, ("VI",)),
         issue=_first(raw, ("IP",)),
-        pages=_first(raw, ("PG",)),
+        pages=expand_pages(_first(raw, ("PG",))),  # '466-75' -> '466-475'
         doi=doi,
         pmid=normalize_pmid(_first(raw, ("PMID",))),
         other_ids={"pmcid": pmc} if pmc else {},

@@ -9,7 +9,7 @@ line); lines outside records are skipped. Quirks handled:
   them (IEEE Xplore); bare CR inside values (Citavi) read as continuation lines.
 - Ovid record-number lines ('6. '), Cochrane 'Record #3 of 18' / 'Provider:' / 'Content:'
   headers and APA PsycNET header lines outside records; Cochrane's 'TY  -  JOUR' extra space;
-  PsycNET's four-letter 'PMID  - ' tag; single-space 'TY - JOUR' for known tags.
+  PsycNET's four-letter 'PMID  - ' tag; records written 'TY - JOUR' with one space; 'ER' alone.
 - Title TI/T1, abstract AB or N2 (Embase, EBSCOhost, Ovid), authors AU/A1, year PY/Y1/DA,
   journal T2 > JF > JO > J2 > JA, pages SP-EP or PG, volume VL or VO (IEEE).
 - DOI from DO, then L3 (EBSCOhost bare DOI), M3 (PsycNET 'doi:...'), then a doi.org link.
@@ -35,7 +35,7 @@ from string import ascii_uppercase, digits
 from rispy import TAG_KEY_MAPPING, TYPE_OF_REFERENCE_MAPPING
 
 from .base import ParsedRecord, ParseError
-from .normalize import normalize_doi, normalize_pmid, parse_year
+from .normalize import expand_pages, normalize_doi, normalize_pmid, parse_year
 
 FORMAT = "ris"
 
@@ -45,11 +45,10 @@ _CHUNK = 1 << 22
 
 # Every well-formed two-character tag: a set lookup is cheaper than isupper()/isalpha().
 _TAGS = frozenset(a + b for a in ascii_uppercase for b in ascii_uppercase + digits)
-# Tags accepted with a single space before the hyphen ('TY - JOUR'), where a loose match on a
-# continuation line would otherwise be a risk.
+_BOUNDARY_TAGS = frozenset(("TY", "ER"))
+# Tags accepted with a single space before the hyphen ('TY - JOUR', in a record that starts so).
 _KNOWN_TAGS = frozenset(TAG_KEY_MAPPING) | {"PMID", "L3", "M2", "N2", "Y2", "J1", "VO", "PG"}
 # Lines the fast path did not take: four-letter tags ('PMID  - '), single-space tags, a stray BOM.
-_BOUNDARY_TAGS = frozenset(("TY", "ER"))
 _LOOSE_TAG = re.compile(r"\ufeff?([A-Z][A-Z0-9]{1,3})( {1,2})-(?: (.*))?$")
 
 _TITLE_TAGS = ("TI", "T1", "CT", "BT")
@@ -59,7 +58,6 @@ _YEAR_TAGS = ("PY", "Y1", "DA")
 _JOURNAL_TAGS = ("T2", "JF", "JO", "J2", "JA", "J1")
 _ID_NOTE_TAGS = ("N1", "M1", "M2", "U1", "U2", "U3", "U4", "U5", "C1", "C2", "C3", "C4", "C5")
 
-_DASHES = str.maketrans({dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014"})
 _DIGITS = re.compile(r"\d{1,9}")
 _TAGGED_PMID = re.compile(r"(\d{1,9}) *\[PMID\]", re.I)
 _TAGGED_PMCID = re.compile(r"(PMC\d+) *\[PMCID\]", re.I)
@@ -101,10 +99,10 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
         raise ParseError("no RIS records found", line=1, expected="a record starting with 'TY  - '")
 
 
-def _line_chunks(text: str) -> Iterator[list[str]]:
-    """The file's lines, a few MB at a time, line ends of any kind removed."""
+def _line_chunks(text: str, start: int = 0) -> Iterator[list[str]]:
+    """The file's lines from `start`, a few MB at a time, line ends of any kind removed."""
     has_cr = "\r" in text
-    start, size = 0, len(text)
+    size = len(text)
     while start < size:
         end = text.find("\n", start + _CHUNK)
         if end < 0 and has_cr:
@@ -129,8 +127,6 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
     joined once when the next tag comes (a Scopus reference list of hundreds of lines then
     costs no repeated string copying).
     """
-    if text[:1] == "\ufeff":
-        text = text[1:]
     tags = _TAGS
     inside = False
     raw: dict[str, list[str]] = {}  # outside a record: a throwaway
@@ -138,16 +134,20 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
     pending: list[str] | None = None  # continuation lines not yet joined to values[-1]
     start_line = 0
     first_line = 1  # number of the chunk's first line
-    for lines in _line_chunks(text):
+    single_space = False  # this record's TY line was 'TY - ', so take its other tags so too
+    # Past a BOM by offset: text[1:] would copy a file that may be 600 MB in memory.
+    for lines in _line_chunks(text, 1 if text[:1] == "\ufeff" else 0):
         searched = 0  # where to look for the next record's first line in this chunk
         for line in lines:
             tag = line[:2]
             if line[2:5] == "  -" and tag in tags:
-                value = line[6:].strip()
+                value = line[5:].strip()  # from 5, not 6: 'TI  -Title' loses nothing
             else:
                 match = _LOOSE_TAG.match(line)
-                if match and (tag := _loose_tag(match)):
+                if match and (tag := _loose_tag(match, single_space)):
                     value = (match.group(3) or "").strip()
+                elif line.rstrip() == "ER":
+                    tag, value = "ER", ""
                 else:
                     # Untagged: continues the last value (outside records it goes nowhere:
                     # Ovid record numbers, Cochrane and PsycNET headers).
@@ -167,6 +167,7 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
                     inside, raw, values = False, {}, [""]
                     continue
                 inside, raw = True, {}
+                single_space = line.lstrip("\ufeff")[2:5] == " - "
                 searched = lines.index(line, searched)
                 start_line = first_line + searched
                 searched += 1
@@ -182,10 +183,17 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
         yield start_line, raw, False
 
 
-def _loose_tag(match: re.Match) -> str:
+def _loose_tag(match: re.Match, single_space: bool) -> str:
+    """The tag of a line the fast path did not take, or '' for a continuation line.
+
+    'XX - value' is a tag only in a record that started 'TY - ' (or on that TY line itself):
+    elsewhere it may be text, such as a reference line starting 'CA - A Cancer Journal'.
+    """
     tag, spaces = match.group(1), match.group(2)
     if len(tag) == 2:
-        return tag if tag in _KNOWN_TAGS else ""
+        if len(spaces) == 2:
+            return tag  # after a stray BOM
+        return tag if (single_space or tag == "TY") and tag in _KNOWN_TAGS else ""
     # Three- or four-letter tags ('PMID  - ') only with RIS's two spaces.
     return tag if len(spaces) == 2 else ""
 
@@ -236,9 +244,12 @@ def _record(position: int, line: int, raw: dict[str, list[str]], closed: bool) -
         ]
     )
     # Keywords continued on untagged lines (Rayyan, EndNote) are one keyword a line.
-    keywords = get("KW")
-    if keywords:
-        keywords = tuple([term for term in "\n".join(keywords).split("\n") if term])
+    keyword_values = get("KW")
+    keywords = (
+        tuple([term for term in "\n".join(keyword_values).split("\n") if term])
+        if keyword_values
+        else ()
+    )
 
     year = None
     dates = [value for tag in _YEAR_TAGS for value in get(tag, ()) if value]
@@ -272,7 +283,7 @@ def _record(position: int, line: int, raw: dict[str, list[str]], closed: bool) -
         doi=_doi(raw),
         pmid=pmid,
         other_ids=other_ids,
-        keywords=keywords or (),
+        keywords=keywords,
         language=_first(raw, ("LA",)),
         url=links[0] if links else "",
         publication_type=TYPE_OF_REFERENCE_MAPPING.get(ref_type, ref_type),
@@ -284,12 +295,12 @@ def _record(position: int, line: int, raw: dict[str, list[str]], closed: bool) -
 def _pages(raw: dict[str, list[str]]) -> str:
     start = _first(raw, ("SP",))
     end = _first(raw, ("EP",))
-    if start and end and end != start and "-" not in start:
-        pages = f"{start}-{end}"
-    else:
-        pages = start or end or _first(raw, ("PG",))
-    # Cochrane writes '43‐58' with a Unicode hyphen.
-    return pages if pages.isascii() else pages.translate(_DASHES)
+    if not start:
+        start, end = end or _first(raw, ("PG",)), ""
+    if end and start.isdigit() and end.isdigit() and len(end) >= len(start):
+        return start if end == start else f"{start}-{end}"  # the common case, cheaply
+    # Abbreviated ends ('349-69', EndNote from PubMed), Unicode dashes ('43‐58', Cochrane).
+    return expand_pages(start, end)
 
 
 def _doi(raw: dict[str, list[str]]) -> str:
@@ -308,7 +319,10 @@ def _doi(raw: dict[str, list[str]]) -> str:
 
 
 def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
-    """PMID and other database ids; each vendor keeps them in its own place."""
+    """PMID and other database ids; each vendor keeps them in its own place.
+
+    Cheap `in` tests guard every regex: Scopus notes can be 100 KB of references.
+    """
     get = raw.get
     pmid = ""
     ids: dict[str, str] = {}
@@ -324,20 +338,22 @@ def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
     # Cochrane: C3 'PUBMED 38407106,EMBASE 643589775'; a note line 'PMID: n'.
     for tag in _ID_NOTE_TAGS:
         for value in get(tag, ()):
-            if "[" in value:
+            if "PM" not in value and "PUBMED" not in value and "EMBASE" not in value:
+                continue
+            if "[PM" in value:
                 if not pmid and (match := _TAGGED_PMID.search(value)):
                     pmid = match.group(1)
                 if match := _TAGGED_PMCID.search(value):
                     ids.setdefault("pmcid", match.group(1))
             elif value[:3] == "PMC" and _PMCID.fullmatch(value):
                 ids.setdefault("pmcid", value)
-            elif tag == "C3" and (value[:6].upper() in ("PUBMED", "EMBASE")):
+            elif tag == "C3" and value[:6].upper() in ("PUBMED", "EMBASE"):
                 for name, number in _COCHRANE_IDS.findall(value):
                     if name.upper() == "PUBMED":
                         pmid = pmid or normalize_pmid(number)
                     else:
                         ids.setdefault("embase", number)
-            elif not pmid and tag in ("N1", "M1", "M2") and "PMID" in value.upper():
+            elif not pmid and "PMID" in value and tag in ("N1", "M1", "M2"):
                 for part in value.split("\n"):
                     if match := _NOTE_PMID.fullmatch(part.strip()):
                         pmid = match.group(1)
@@ -369,17 +385,22 @@ def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
                 ids.setdefault("embase", value)
         if not pmid:
             pmid = next((v for v in get("C5", ()) if _DIGITS.fullmatch(v)), "")
-    if not pmid and (databases == "scopus" or any("scopus.com" in link for link in links)):
-        pmid = next((v for v in get("C2", ()) if _DIGITS.fullmatch(v)), "")
     for link in links:
-        if "scopus.com" in link and (match := _SCOPUS_EID.search(link)):
-            ids.setdefault("scopus", match.group(1))
-        elif "WOS:" in link and (match := _WOS_ID.search(link)):
-            ids.setdefault("wos", match.group(0))
-        elif not pmid and (match := _PUBMED_LINK.search(link)):
-            pmid = match.group(1)
+        if "scopus.com" in link:
+            if match := _SCOPUS_EID.search(link):
+                ids.setdefault("scopus", match.group(1))
+            if not pmid:  # Scopus keeps the PubMed id in C2
+                pmid = next((v for v in get("C2", ()) if _DIGITS.fullmatch(v)), "")
+        elif "WOS:" in link:
+            if match := _WOS_ID.search(link):
+                ids.setdefault("wos", match.group(0))
+        elif "pubmed" in link:
+            if not pmid and (match := _PUBMED_LINK.search(link)):
+                pmid = match.group(1)
         elif "PMC" in link and (match := _PMC_LINK.search(link)):
             ids.setdefault("pmcid", match.group(1))
+    if not pmid and databases == "scopus":
+        pmid = next((v for v in get("C2", ()) if _DIGITS.fullmatch(v)), "")
 
     # Ovid: ID is the database's accession; for MEDLINE it is the PMID, also in the link's AN=.
     # (Without DB, ID is the reference manager's own record number.)
@@ -395,7 +416,10 @@ def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
                     break
     elif record_id and named_db and "accession" not in ids:
         ids.setdefault("embase" if "embase" in named_db else "accession", record_id)
-    # EBSCOhost: 'N1  - Accession Number: 176404503; ...'
-    if "accession" not in ids and (match := _NOTE_ACCESSION.search(" ".join(get("N1", ())))):
-        ids["accession"] = match.group(1)
+    if "accession" not in ids:
+        for value in get("N1", ()):
+            # EBSCOhost: 'N1  - Accession Number: 176404503; ...'
+            if value[:17] == "Accession Number:" and (match := _NOTE_ACCESSION.match(value)):
+                ids["accession"] = match.group(1)
+                break
     return pmid, ids

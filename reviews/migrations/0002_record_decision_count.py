@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0001_initial'),
+        ("reviews", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='record',
-            name='decision_count',
+            model_name="record",
+            name="decision_count",
             field=models.PositiveSmallIntegerField(default=0),
         ),
     ]

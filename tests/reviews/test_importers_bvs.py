@@ -204,12 +204,16 @@ def test_parse_first_page_of_many():
 def test_parse_numbered_list_inside_abstract_is_not_a_record():
     text = (
         "5.\nJ Test ; 1(1): 1-2, 2020.\nArticle in English | MEDLINE | ID: mdl-1\n"
-        "ABSTRACT\nAims:\n1. To test.\n2. To test again.\n"
+        "ABSTRACT\nAims:\n1. To test.\n2. To test again.\nPublished\n2020.\n"
         "6.\nJ Test ; 2(1): 3-4, 2021.\nArticle in English | MEDLINE | ID: mdl-2\n"
+        "Subject(s)\nHumans , Adult\nFilter\n"
     )
     records, _ = parse(text)
     assert [r.pmid for r in records] == ["1", "2"]
-    assert records[0].abstract == "Aims:\n1. To test.\n2. To test again."
+    assert records[0].abstract == "Aims:\n1. To test.\n2. To test again.\nPublished\n2020."
+    # The subject terms are one line: what follows is not a term.
+    assert records[1].mesh_terms == ("Humans", "Adult")
+    assert records[1].raw["other"] == ["Filter"]
 
 
 @pytest.mark.parametrize(

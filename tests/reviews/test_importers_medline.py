@@ -101,6 +101,7 @@ def test_parse_pmc_medlars_output():
     assert first.raw["OAB"] == ["Publisher: Abstract available from the publisher."]
     assert first.warnings == ("no abstract",)
     assert first.doi == "10.1016/j.mex.2018.03.007"  # AID
+    assert first.pages == "283-298"  # PG '283-98'
     assert [r.pmid for r in records] == ["30042925", "30123504", "25150679", "23049521", "20230352"]
     assert [r.line for r in records] == [2, 47, 109, 153, 191]
 
@@ -154,9 +155,19 @@ def test_parse_line_ends_and_bom(text):
 
 
 def test_parse_records_without_blank_line_between():
-    text = "PMID- 1\nTI  - One\nPMID- 2\nTI  - Two\n"
+    text = "PMID- 1\nTI  - One\nPMC - PMC1\nPMID- 2\nTI  - Two\n"
     records, _ = parse(text)
-    assert [(r.pmid, r.title, r.line) for r in records] == [("1", "One", 1), ("2", "Two", 3)]
+    assert [(r.pmid, r.other_ids, r.line) for r in records] == [
+        ("1", {"pmcid": "PMC1"}, 1),
+        ("2", {}, 4),
+    ]
+    # PMC's MEDLARS style, where PMC comes first.
+    text = "PMC - PMC3\nPMID- 3\nTI  - Three\nPMC - PMC4\nPMID- 4\n"
+    records, _ = parse(text)
+    assert [(r.pmid, r.other_ids, r.line) for r in records] == [
+        ("3", {"pmcid": "PMC3"}, 1),
+        ("4", {"pmcid": "PMC4"}, 4),
+    ]
 
 
 def test_parse_prefers_full_author_names():

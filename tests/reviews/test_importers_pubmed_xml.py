@@ -285,3 +285,11 @@ def test_sample_record_counts(name, count, without_abstract):
     records, _ = parse(read(name))
     assert (len(records), sum(not r.abstract for r in records)) == (count, without_abstract)
     assert [r.position for r in records] == list(range(1, count + 1))
+
+
+def test_raw_is_the_record_as_written():
+    text = read("sysrev+sysrev__PMID10000.xml")
+    records, _ = parse(text)
+    assert records[0].raw == {"xml": text[text.index("<PubmedArticle>") :]}
+    records, _ = parse(article_set("1", "2").replace("\n", "\r\n"))
+    assert records[1].raw["xml"] == ARTICLE.format(pmid="2").replace("\n", "\r\n").rstrip()

@@ -81,7 +81,7 @@ def test_parse_pubmed_via_endnote_record():
     assert first.authors == ("Abdel-Tawab, M.", "Werz, O.", "Schubert-Zsilavecz, M.")
     assert first.year == 2011
     assert first.journal == "Clin Pharmacokinet"
-    assert (first.volume, first.issue, first.pages) == ("50", "6", "349-69")
+    assert (first.volume, first.issue, first.pages) == ("50", "6", "349-369")  # SP '349-69'
     assert first.doi == "10.2165/11586800-000000000-00000"
     assert first.pmid == "21553931"  # AN on a record with DP 'NLM'
     assert first.other_ids == {}  # ID is EndNote's record number, not an accession
@@ -298,9 +298,16 @@ def test_parse_tags_outside_records_ignored():
 
 
 def test_parse_single_space_separator_and_stray_bom():
-    text = "TY - JOUR\nTI - Title\nER - \n\ufeffTY  - JOUR\nTI  - Next\nER  - \n"
+    text = (
+        "TY - JOUR\nTI - Title\nER - \n"
+        "\ufeffTY  - JOUR\nTI  - Next\nN1  - References: Smith (2019)\nCA - A Cancer Journal\nER\n"
+        "TY  - JOUR\nTI  -No space\nER  -\n"
+    )
     records, _ = parse(text)
-    assert [r.title for r in records] == ["Title", "Next"]
+    assert [r.title for r in records] == ["Title", "Next", "No space"]
+    # 'CA - ...' in a record written with two spaces is text, not a tag.
+    assert records[1].raw["N1"] == ["References: Smith (2019)\nCA - A Cancer Journal"]
+    assert all(r.warnings == ("no abstract", "no year") for r in records)
 
 
 def test_parse_repeated_tags_kept_in_raw():
@@ -337,3 +344,23 @@ def test_parse_streams_records():
     # A generator: the first record comes out before the rest of the file is read.
     records = ris.parse(SMALL + "garbage without end", [])
     assert next(records).title == "A trial of walking"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sysrev+sysrev__IEEE_Xplore_Citation_Download_LSTM_top_10.ris",
+        "asreview+asreview___baseline.ris",
+        "asreview+asreview__scopus.ris",
+    ],
+)
+def test_parse_same_across_chunk_boundaries(monkeypatch, name):
+    # Big files are split into lines a few MB at a time; tiny chunks must give the same records.
+    text = read(name)
+    whole, _ = parse(text)
+    monkeypatch.setattr(ris, "_CHUNK", 97)
+    chunked, _ = parse(text)
+    assert chunked == whole
+    # A file of bare CR line ends only is split at CRs.
+    bare_cr = text.replace("\r\n", "\n").replace("\n", "\r")
+    assert [r.line for r in parse(bare_cr)[0]] == [r.line for r in whole]
