@@ -82,3 +82,63 @@ class DecisionChange(models.Model):
 
     def __str__(self):
         return f"{self.reviewer}: {self.old_verdict or '–'} → {self.new_verdict or '–'}"
+
+
+class Resolution(models.Model):
+    """A resolver's final verdict on a record whose reviewers disagreed. It overrides the
+    decisions for the record's status; its changes keep history like decisions do."""
+
+    class FinalVerdict(models.TextChoices):
+        INCLUDE = "include", "Include"
+        EXCLUDE = "exclude", "Exclude"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="resolutions")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="resolutions")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.TITLE_ABSTRACT)
+    verdict = models.CharField(max_length=10, choices=FinalVerdict.choices)
+    reasons = models.ManyToManyField(ExclusionReason, blank=True, related_name="resolutions")
+    note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["resolved_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "stage"], name="screening_resolution_one_per_record"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=["include", "exclude"]),
+                name="screening_resolution_verdict_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"record {self.record_id} resolved {self.verdict}"
+
+
+class ResolutionChange(models.Model):
+    """Append-only history of resolutions."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="resolution_changes")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.TITLE_ABSTRACT)
+    resolver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    old_verdict = models.CharField(max_length=10, blank=True)
+    new_verdict = models.CharField(max_length=10, blank=True)
+    old_reasons = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    new_reasons = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    old_note = models.TextField(blank=True)
+    new_note = models.TextField(blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self):
+        return f"{self.resolver}: {self.old_verdict or '–'} → {self.new_verdict or '–'}"

@@ -7,7 +7,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from reviews.models import ExclusionReason, Record, Review
-from screening.models import Decision, DecisionChange, Stage, Verdict
+from screening.models import (
+    Decision,
+    DecisionChange,
+    Resolution,
+    ResolutionChange,
+    Stage,
+    Verdict,
+)
 
 
 class InvalidDecision(ValidationError):
@@ -166,9 +173,7 @@ def decision_undo(*, review: Review, reviewer, stage: str = Stage.TITLE_ABSTRACT
         decision.delete()
         Record.objects.filter(pk=target.record_id).update(decision_count=F("decision_count") - 1)
     else:
-        restored = list(
-            ExclusionReason.objects.filter(review=review, label__in=target.old_reasons)
-        )
+        restored = list(ExclusionReason.objects.filter(review=review, label__in=target.old_reasons))
         DecisionChange.objects.create(
             review=review,
             record_id=target.record_id,
@@ -187,3 +192,62 @@ def decision_undo(*, review: Review, reviewer, stage: str = Stage.TITLE_ABSTRACT
         decision.save(update_fields=["verdict", "note", "updated_at"])
         decision.reasons.set(restored)
     return Record.objects.get(pk=target.record_id)
+
+
+@transaction.atomic
+def conflict_resolve(
+    *,
+    review: Review,
+    record: Record,
+    resolver,
+    verdict: str,
+    reason_ids=(),
+    note: str = "",
+    stage: str = Stage.TITLE_ABSTRACT,
+) -> Resolution:
+    """Record (or change) the final verdict on a record, keeping history.
+
+    The caller checks that `resolver` may resolve (owners and members marked as resolvers).
+    """
+    if verdict not in Resolution.FinalVerdict.values:
+        raise InvalidDecision(f"Unknown final verdict {verdict!r}: use include or exclude.")
+    if record.review_id != review.id:
+        raise InvalidDecision("That record belongs to another review.")
+    reasons = _reasons_for(review, reason_ids)
+    if verdict == Verdict.EXCLUDE and not reasons:
+        raise ReasonRequired("Choose at least one exclusion reason (keys 1–9).")
+    note = note.strip()
+    resolution = Resolution.objects.select_for_update().filter(record=record, stage=stage).first()
+    old_verdict, old_reasons, old_note = "", [], ""
+    if resolution is not None:
+        old_reasons = list(resolution.reasons.order_by("position", "id"))
+        if resolution.verdict == verdict and old_reasons == reasons and resolution.note == note:
+            return resolution
+        old_verdict, old_note = resolution.verdict, resolution.note
+        resolution.verdict = verdict
+        resolution.note = note
+        resolution.resolved_by = resolver
+        resolution.save(update_fields=["verdict", "note", "resolved_by", "updated_at"])
+    else:
+        resolution = Resolution.objects.create(
+            review=review,
+            record=record,
+            stage=stage,
+            verdict=verdict,
+            note=note,
+            resolved_by=resolver,
+        )
+    resolution.reasons.set(reasons)
+    ResolutionChange.objects.create(
+        review=review,
+        record=record,
+        stage=stage,
+        resolver=resolver,
+        old_verdict=old_verdict,
+        new_verdict=verdict,
+        old_reasons=_labels(old_reasons),
+        new_reasons=_labels(reasons),
+        old_note=old_note,
+        new_note=note,
+    )
+    return resolution

@@ -7,55 +7,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reviews', '0002_record_decision_count'),
+        ("reviews", "0002_record_decision_count"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('title_abstract', 'Title and abstract')], default='title_abstract', max_length=20)),
-                ('verdict', models.CharField(choices=[('include', 'Include'), ('exclude', 'Exclude'), ('maybe', 'Maybe')], max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reasons', models.ManyToManyField(blank=True, related_name='decisions', to='reviews.exclusionreason')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='reviews.record')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='reviews.review')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("title_abstract", "Title and abstract")],
+                        default="title_abstract",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("include", "Include"),
+                            ("exclude", "Exclude"),
+                            ("maybe", "Maybe"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reasons",
+                    models.ManyToManyField(
+                        blank=True, related_name="decisions", to="reviews.exclusionreason"
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="reviews.record",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="reviews.review",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['decided_at', 'id'],
-                'indexes': [models.Index(fields=['review', 'reviewer', 'stage'], name='screening_dec_reviewer'), models.Index(fields=['review', 'stage', 'record'], name='screening_dec_record')],
-                'constraints': [models.UniqueConstraint(fields=('record', 'reviewer', 'stage'), name='screening_decision_one_current'), models.CheckConstraint(condition=models.Q(('verdict__in', ['include', 'exclude', 'maybe'])), name='screening_decision_verdict_valid')],
+                "ordering": ["decided_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["review", "reviewer", "stage"], name="screening_dec_reviewer"
+                    ),
+                    models.Index(fields=["review", "stage", "record"], name="screening_dec_record"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("record", "reviewer", "stage"),
+                        name="screening_decision_one_current",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("verdict__in", ["include", "exclude", "maybe"])),
+                        name="screening_decision_verdict_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DecisionChange',
+            name="DecisionChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('title_abstract', 'Title and abstract')], default='title_abstract', max_length=20)),
-                ('kind', models.CharField(choices=[('created', 'Decided'), ('changed', 'Changed'), ('undone', 'Undone')], max_length=10)),
-                ('old_verdict', models.CharField(blank=True, max_length=10)),
-                ('new_verdict', models.CharField(blank=True, max_length=10)),
-                ('old_reasons', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list)),
-                ('new_reasons', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list)),
-                ('old_note', models.TextField(blank=True)),
-                ('new_note', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decision_changes', to='reviews.record')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviews.review')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("title_abstract", "Title and abstract")],
+                        default="title_abstract",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Decided"),
+                            ("changed", "Changed"),
+                            ("undone", "Undone"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("old_verdict", models.CharField(blank=True, max_length=10)),
+                ("new_verdict", models.CharField(blank=True, max_length=10)),
+                (
+                    "old_reasons",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list
+                    ),
+                ),
+                (
+                    "new_reasons",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list
+                    ),
+                ),
+                ("old_note", models.TextField(blank=True)),
+                ("new_note", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decision_changes",
+                        to="reviews.record",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reviews.review",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
-                'indexes': [models.Index(fields=['review', 'reviewer', '-id'], name='screening_change_reviewer')],
+                "ordering": ["changed_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["review", "reviewer", "-id"], name="screening_change_reviewer"
+                    )
+                ],
             },
         ),
     ]

@@ -5,7 +5,7 @@ from django.db import migrations
 FORWARD = """
 CREATE FUNCTION screening_decisionchange_no_update() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'screening_decisionchange is append-only: history rows cannot be changed';
+    RAISE EXCEPTION '% is append-only: history rows cannot be changed', TG_TABLE_NAME;
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER screening_decisionchange_append_only
