@@ -50,9 +50,11 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]]]]:
             if not line.strip():
                 blank_since_tag = True
             elif last_tag:
-                # An untagged line continues the value above (wrapped abstract, keyword list).
+                # An untagged line continues the value above (wrapped abstract, keyword list,
+                # a paragraph after a blank line): the record goes on.
                 values = record[last_tag]
                 values[-1] = f"{values[-1]}\n{line}" if values[-1] else line
+                blank_since_tag = False
             continue
         tag, value = match.group(1), match.group(2) or ""
         if record and (blank_since_tag or (tag == "0" and "0" in record)):

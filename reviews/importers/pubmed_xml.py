@@ -11,8 +11,9 @@ Handled:
 - DOI from ArticleIdList, else ELocationID; PMC id; MeSH descriptors; keywords;
   PubDate Year or MedlineDate ("1998 Dec-1999 Jan"); abbreviated page ranges ("113-25").
 
-Records stream out as the parser completes them, so large files do not build one big tree.
-`iter_elements` is the shared defused streaming helper (EndNote XML uses it too).
+Records stream out as the parser completes them, so large files do not build one big tree;
+raw["xml"] is each record's text exactly as the file has it. `iter_elements` is the shared
+defused streaming reader (EndNote XML uses it too).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet", "PubmedArticle", "Pubm
 # internal subset): enough to tell one XML vocabulary from another.
 _ROOT = re.compile(
     r"\A\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<\?.*?\?>\s*)*"
-    r"(?:<!DOCTYPE\s+(?P<doctype>[\w:.-]+)(?:[^\[>]*)(?:\[.*?\])?\s*>\s*)?"
+    r"(?:<!DOCTYPE\s+[\w:.-]+[^\[>]*(?:\[.*?\])?\s*>\s*)?"
     r"(?:<!--.*?-->\s*|<\?.*?\?>\s*)*<(?P<root>[\w:.-]+)",
     re.S,
 )
@@ -44,7 +45,7 @@ _FEED_SIZE = 1 << 20
 
 
 def root_element_name(text_head: str) -> str:
-    """Name of the document element (or of the DOCTYPE when the head stops before it)."""
+    """Name of the document element, '' when the text does not start like XML."""
     match = _ROOT.match(text_head.lstrip("\ufeff"))
     if not match:
         return ""
@@ -55,82 +56,107 @@ def looks_like(text_head: str) -> bool:
     return root_element_name(text_head) in _ROOT_TAGS
 
 
-class _RecordCollector(ET.TreeBuilder):
-    """Tree builder that hands out each record element as soon as it is closed.
+class _RootCatcher:
+    """Stands in as the parser's target for the first start tag only, to keep the root."""
 
-    With each element comes its start line and its text exactly as the file has it (for
-    ParsedRecord.raw; re-serialising the element would cost a third of the parse time).
-    A finished record is detached from its parent so memory stays flat on big files.
-    """
-
-    def __init__(self, text: str, record_tags: frozenset[str]):
-        super().__init__()
-        self.text = text
-        self.record_tags = record_tags
-        names = "|".join(sorted(record_tags))
-        self.start_tag = re.compile(rf"<(?:{names})(?=[\s/>])")
-        self.scanned = 0  # where to look for the next record's start tag in `text`
-        self.expat = None  # set once the parser exists, for line numbers
-        self.stack: list[ET.Element] = []
-        self.depth_in_record = 0
-        self.line = 0
-        self.offset = -1
-        self.done: list[tuple[ET.Element, int, str]] = []
+    def __init__(self, parser: DefusedXMLParser, builder: ET.TreeBuilder):
+        self.parser = parser
+        self.builder = builder
+        self.root: ET.Element | None = None
 
     def start(self, tag, attrs):
-        elem = super().start(tag, attrs)
-        self.stack.append(elem)
-        if self.depth_in_record:
-            self.depth_in_record += 1
-        elif tag in self.record_tags:
-            self.depth_in_record = 1
-            self.line = self.expat.CurrentLineNumber
-            match = self.start_tag.search(self.text, self.scanned)
-            self.offset = match.start() if match else -1
-            if match:
-                self.scanned = match.end()
-        return elem
+        self.root = self.builder.start(tag, attrs)
+        self.parser.target = self.builder  # from here on the C tree builder works alone
+        return self.root
 
-    def end(self, tag):
-        elem = super().end(tag)
-        self.stack.pop()
-        if self.depth_in_record:
-            self.depth_in_record -= 1
-            if not self.depth_in_record:
-                self.done.append((elem, self.line, self._source(tag)))
-                parent = self.stack[-1] if self.stack else None
-                if parent is not None and len(parent) and parent[-1] is elem:
-                    del parent[-1]
-        return elem
 
-    def _source(self, tag: str) -> str:
-        close_tag = f"</{tag}>"
-        close = self.text.find(close_tag, self.offset) if self.offset >= 0 else -1
+class _Sources:
+    """Finds each record in the text itself: its first line and its XML exactly as written.
+
+    Records are found in document order; comments, CDATA and processing instructions are
+    skipped, and '<' cannot occur anywhere else but in markup, so the scan stays in step with
+    the parser.
+    """
+
+    def __init__(self, text: str, record_tags: frozenset[str], first_line: int):
+        names = "|".join(sorted(record_tags))
+        self.start_tag = re.compile(
+            rf"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(?:{names})(?=[\s/>])", re.S
+        )
+        self.text = text
+        self.scanned = 0
+        self.counted = 0
+        self.line = first_line
+        self.bare_cr = "\r" in text
+
+    def next(self, tag: str) -> tuple[int | None, str]:
+        text = self.text
+        match = self.start_tag.search(text, self.scanned)
+        while match and match.group().startswith(("<!", "<?")):
+            match = self.start_tag.search(text, match.end())
+        if match is None:
+            return None, ""
+        start = match.start()
+        self.line += text.count("\n", self.counted, start)
+        if self.bare_cr:  # expat counts a lone CR as a line end too
+            self.line += text.count("\r", self.counted, start)
+            self.line -= text.count("\r\n", self.counted, start)
+        self.counted = start
+        tag_end = text.find(">", match.end())
+        if tag_end > 0 and text[tag_end - 1] == "/":
+            self.scanned = tag_end + 1
+            return self.line, text[start : tag_end + 1]
+        close = text.find(f"</{tag}>", tag_end)
         if close < 0:
-            return ""  # e.g. <record/>: the caller serialises the element instead
-        self.scanned = max(self.scanned, close + len(close_tag))
-        return self.text[self.offset : close + len(close_tag)]
+            self.scanned = match.end()
+            return self.line, ""
+        self.scanned = close + len(tag) + 3
+        return self.line, text[start : self.scanned]
 
 
-def iter_elements(text: str, record_tags: frozenset[str]) -> Iterator[tuple[ET.Element, int, str]]:
-    """(element, 1-based start line, its XML text) per top-most element named in `record_tags`.
+def _records_container(root: ET.Element, record_tags: frozenset[str]) -> ET.Element | None:
+    """The element whose children are the records: the root, or one level down (EndNote)."""
+    for parent in (root, *root):
+        if any(child.tag in record_tags for child in parent):
+            return parent
+    return None
+
+
+def iter_elements(
+    text: str, record_tags: frozenset[str]
+) -> Iterator[tuple[ET.Element, int | None, str]]:
+    """(element, 1-based start line, its XML as written) per record, as soon as it is complete.
+
+    Records are the children named in `record_tags` of the root (or of one child of the root,
+    as in EndNote's <xml><records>), or the root itself. Each is detached once handed out,
+    so memory stays flat on big files.
 
     XML is parsed with defusedxml: a plain DOCTYPE is allowed (and never fetched), entity
     declarations and external entities raise ParseError, as does malformed or truncated XML.
     """
     # A stray BOM or blank lines before "<?xml" would make expat refuse the file.
     stripped = text.lstrip("\ufeff \t\r\n")
-    skipped_lines = text[: len(text) - len(stripped)].count("\n")
-    collector = _RecordCollector(stripped, record_tags)
-    parser = DefusedXMLParser(target=collector)
-    collector.expat = parser.parser
+    skipped = text[: len(text) - len(stripped)]
+    skipped_lines = skipped.count("\n") + skipped.count("\r") - skipped.count("\r\n")
+    builder = ET.TreeBuilder()
+    parser = DefusedXMLParser(target=builder)
+    catcher = _RootCatcher(parser, builder)
+    parser.target = catcher
+    sources = _Sources(stripped, record_tags, skipped_lines + 1)
+    container = None
     try:
         for start in range(0, len(stripped), _FEED_SIZE):
             parser.feed(stripped[start : start + _FEED_SIZE])
-            done, collector.done = collector.done, []
-            for elem, line, source in done:
-                yield elem, line + skipped_lines, source or serialise(elem)
-        parser.close()
+            if container is None and catcher.root is not None:
+                container = _records_container(catcher.root, record_tags)
+            if container is not None and len(container) > 1:
+                # Every child but the last is closed: a later sibling has begun.
+                done = container[:-1]
+                del container[:-1]
+                for elem in done:
+                    if elem.tag in record_tags:
+                        yield elem, *_source(sources, elem)
+        root = parser.close()
     except DefusedXmlException as exc:
         raise ParseError(
             f"the XML declares entities or external references, refused for safety ({exc})",
@@ -144,8 +170,17 @@ def iter_elements(text: str, record_tags: frozenset[str]) -> Iterator[tuple[ET.E
         else:
             message = f"not well-formed XML ({message})"
         raise ParseError(message, line=line) from None
-    for elem, line, source in collector.done:
-        yield elem, line + skipped_lines, source or serialise(elem)
+    if container is None:
+        container = _records_container(root, record_tags)
+    # No container: the root itself may be the one record (a lone <PubmedArticle>).
+    for elem in list(container) if container is not None else [root]:
+        if elem.tag in record_tags:
+            yield elem, *_source(sources, elem)
+
+
+def _source(sources: _Sources, elem: ET.Element) -> tuple[int | None, str]:
+    line, source = sources.next(elem.tag)
+    return line, source or serialise(elem)
 
 
 def element_text(elem: ET.Element | None) -> str:

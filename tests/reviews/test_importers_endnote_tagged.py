@@ -160,3 +160,12 @@ def test_looks_like():
 )
 def test_looks_like_refuses_other_text(head):
     assert not endnote_tagged.looks_like(head)
+
+
+def test_blank_line_inside_an_abstract_does_not_split_the_record():
+    text = "%0 Journal Article\n%T One\n%X First paragraph.\n\nSecond paragraph.\n%K alpha\n\n"
+    text += "%0 Journal Article\n%T Two\n"
+    records, _ = parse(text)
+    assert [(r.title, r.line) for r in records] == [("One", 1), ("Two", 8)]
+    assert records[0].abstract == "First paragraph. Second paragraph."
+    assert records[0].keywords == ("alpha",)

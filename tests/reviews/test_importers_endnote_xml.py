@@ -263,5 +263,5 @@ def test_looks_like_refuses_other_text(head):
 
 def test_empty_self_closing_record_is_still_a_record():
     records, _ = parse(library(record_xml(), "<record/>"))
-    assert [(r.position, r.raw["xml"]) for r in records][1] == (2, "<record />")
+    assert [(r.position, r.raw["xml"]) for r in records][1] == (2, "<record/>")
     assert records[1].warnings == ("no title", "no abstract")

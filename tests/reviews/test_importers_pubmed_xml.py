@@ -293,3 +293,21 @@ def test_raw_is_the_record_as_written():
     assert records[0].raw == {"xml": text[text.index("<PubmedArticle>") :]}
     records, _ = parse(article_set("1", "2").replace("\n", "\r\n"))
     assert records[1].raw["xml"] == ARTICLE.format(pmid="2").replace("\n", "\r\n").rstrip()
+
+
+def test_comments_and_other_elements_do_not_shift_records():
+    text = article_set("1", "2").replace(
+        "<PubmedArticleSet>\n",
+        "<PubmedArticleSet>\n<!-- a <PubmedArticle> in a comment -->\n"
+        "<DeleteCitation><PMID>9</PMID></DeleteCitation>\n",
+    )
+    records, _ = parse(text)
+    assert [(r.pmid, r.line) for r in records] == [("1", 6), ("2", 31)]
+    assert records[0].raw["xml"] == ARTICLE.format(pmid="1").rstrip()
+
+
+def test_records_across_feed_chunks_keep_lines_and_source():
+    text = article_set(*(str(n) for n in range(1, 2001)))  # several 1 MiB feeds
+    records, _ = parse(text)
+    assert [r.line for r in records[-2:]] == [4 + 25 * 1998, 4 + 25 * 1999]
+    assert records[-1].raw["xml"] == ARTICLE.format(pmid="2000").rstrip()
