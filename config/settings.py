@@ -144,6 +144,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not _collected
 
 MEDIA_ROOT = BASE_DIR / ".data" / "media"
+# Each review's TF-IDF matrix, kept between trainings of its ranking model.
+RANKING_CACHE_DIR = os.environ.get("RANKING_CACHE_DIR", str(BASE_DIR / ".data" / "ranking"))
 
 # Uploads: bigger files are refused before they are read.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_MB", 200) * 1024 * 1024

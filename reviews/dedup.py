@@ -6,7 +6,8 @@ stores the returned DuplicateLink values; nothing here touches the database.
 How records are grouped into clusters of the same work:
 
 1. Exact matches on DOI, PMID or any other database id with the same key and value are
-   joined (union-find). The caller normalises DOIs and PMIDs.
+   joined (union-find). The caller normalises DOIs and PMIDs. An "accession" that is only
+   digits is left out (not namespaced by database; such records still match by title).
 2. Near matches on the normalised title: rapidfuzz ``fuzz.ratio`` >= ``title_threshold``,
    years within one (or a year missing), and a compatible first author (surname equal or
    one a prefix of the other) or the same journal (abbreviation vs full name accepted).
@@ -20,9 +21,10 @@ How records are grouped into clusters of the same work:
    journal version). Title edges are applied best score first, so a record between two
    such clusters joins the one it resembles most.
 
-Only candidate pairs that share a block are compared: the first and the last characters
-of the title (so a typo at either end is still caught by the other key) and each of the
-two rarest title words that occur in at least two records. A block larger than
+Only candidate pairs that share a block are compared. The block keys of a title are its
+first 16 and its last 16 characters (spaces removed), so a typo at one end is still caught
+by the other key, and each of its two rarest words (of four letters or more) that occur in
+at least two records, which catches typos at both ends. A block larger than
 ``_BLOCK_CAP`` is split by year (year y is compared with y and y + 1); what is still too
 large is compared within a sliding window over the sorted titles (sorted neighbourhood).
 100,000 records take a few seconds.
@@ -40,6 +42,7 @@ title match, a DOI beats a PMID beats other ids, a higher title score beats a lo
 
 from __future__ import annotations
 
+import gc
 import html
 import math
 import re
@@ -124,20 +127,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def _letter_table() -> dict[int, str]:
     # Letters NFKD does not decompose, and Greek letters by name, so "β-blocker",
     # "&beta;-blocker" and "beta-blocker" agree.
-    table = {
-        ord(k): v
-        for k, v in {
-            "ß": "ss",
-            "æ": "ae",
-            "ø": "o",
-            "ł": "l",
-            "đ": "d",
-            "œ": "oe",
-            "þ": "th",
-            "ð": "d",
-            "ı": "i",
-        }.items()
-    }
+    pairs = ["ß=ss", "æ=ae", "ø=o", "ł=l", "đ=d", "œ=oe", "þ=th", "ð=d", "ı=i"]
+    table = {ord(pair[0]): pair[2:] for pair in pairs}
     for code in range(0x3B1, 0x3CA):
         name = unicodedata.name(chr(code), "")
         if name.startswith("GREEK SMALL LETTER "):
@@ -361,7 +352,9 @@ def _id_keys(record: DedupRecord) -> list[tuple[str, str]]:
     if record.pmid:
         keys.append(("pmid", record.pmid))
     for key, value in record.other_ids:
-        if value:
+        # "accession" is not namespaced by database: a bare number from two databases can
+        # name two works, so only values with letters in them ("EJ389705") count.
+        if value and not (key == "accession" and value.isdigit()):
             keys.append((key, value))
     return keys
 
@@ -369,10 +362,13 @@ def _id_keys(record: DedupRecord) -> list[tuple[str, str]]:
 def _blocks(data: _Prepared) -> list[list[int]]:
     """Groups of record indexes sharing a title key, each holding at least one new record."""
     titles = data.titles
-    word_sets = [{w for w in t.split() if len(w) > 3} for t in titles]
+    word_sets = [set(title.split()) for title in titles]
     frequency: Counter[str] = Counter()
     for words in word_sets:
         frequency.update(words)
+    # Words found in one record only would make blocks of one; short words are too common.
+    useful = {word for word, count in frequency.items() if count > 1 and len(word) > 3}
+    rarity = frequency.__getitem__
     keyed: dict[str, list[int]] = defaultdict(list)
     for index, title in enumerate(titles):
         if not title:
@@ -381,9 +377,9 @@ def _blocks(data: _Prepared) -> list[list[int]]:
         keyed["p" + compact[:_KEY_CHARS]].append(index)
         if len(compact) > _KEY_CHARS:
             keyed["s" + compact[-_KEY_CHARS:]].append(index)
-        # Words found in one record only make blocks of one: skip them.
-        rare = sorted((frequency[w], w) for w in word_sets[index] if frequency[w] > 1)
-        for _count, word in rare[:_RARE_WORDS]:
+        rare = sorted(word_sets[index] & useful)  # alphabetical first: ties break the same way
+        rare.sort(key=rarity)
+        for word in rare[:_RARE_WORDS]:
             keyed["w" + word].append(index)
     is_new = data.is_new
     return [m for m in keyed.values() if len(m) > 1 and any(is_new[i] for i in m)]
@@ -400,7 +396,9 @@ class _Comparer:
         self.cutoff = cutoff
         self.found: dict[tuple[int, int], float] = {}
 
-    def compare(self, queries: Iterable[int], choices: list[int], wanted=None) -> None:
+    def compare(self, queries: list[int], choices: list[int], wanted=None) -> None:
+        if not queries:
+            return
         titles, is_new, found = self.titles, self.is_new, self.found
         texts = [titles[j] for j in choices]
         for i in queries:
@@ -492,37 +490,41 @@ def find_duplicates(
     deduplicated: pass only records that are not duplicates). Only new records are
     reported. The links are sorted by duplicate id.
     """
-    data = _prepare(list(records), list(existing))
-    size = len(data.records)
-    if not any(data.is_new):
-        return []
-    clusters = _Clusters(size)
-    # Best evidence per record: (rank, -score, reason, score).
-    evidence: list[tuple[int, float, str, float] | None] = [None] * size
+    # The cyclic garbage collector would walk the many small objects made here again and
+    # again (about a fifth of the time for 100,000 records) and find nothing: none are cyclic.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        data = _prepare(list(records), list(existing))
+        if not any(data.is_new):
+            return []
+        return _find(data, title_threshold * 100)
+    finally:
+        if collecting:
+            gc.enable()
 
-    def note(index: int, rank: int, score: float, reason: str) -> None:
-        current = evidence[index]
-        candidate = (rank, -score, reason, score)
-        if current is None or candidate < current:
-            evidence[index] = candidate
+
+def _find(data: _Prepared, cutoff: float) -> list[DuplicateLink]:
+    size = len(data.records)
+    clusters = _Clusters(size)
 
     # 1. Exact id matches. A group with no new record joins nothing (already deduplicated).
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, record in enumerate(data.records):
-        for key in _id_keys(record):
-            holders[key].append(index)
-    id_edges = []
+        if record.doi or record.pmid or record.other_ids:
+            for key in _id_keys(record):
+                holders[key].append(index)
+    id_groups = []
     for (key, _value), members in holders.items():
         if len(members) < 2 or not any(data.is_new[i] for i in members):
             continue
-        rank = _ID_RANK.get(key, len(_ID_RANK))
-        label = _ID_LABELS.get(key, f"{key} id")
         for i in members[1:]:
             clusters.union(members[0], i)
-        id_edges.append((members, rank, f"same {label}"))
+        label = _ID_LABELS.get(key, f"{key} id")
+        id_groups.append((members, _ID_RANK.get(key, len(_ID_RANK)), f"same {label}"))
 
-    # 2. Title matches, best first, never joining clusters with different DOIs or PMIDs.
-    comparer = _Comparer(data, title_threshold * 100)
+    # 2. Title matches, best first.
+    comparer = _Comparer(data, cutoff)
     for members in _blocks(data):
         comparer.block(members)
     title_edges = []
@@ -531,61 +533,84 @@ def find_duplicates(
         if reason:
             title_edges.append((-score, i, j, reason))
     title_edges.sort()
+    _join_title_matches(clusters, title_edges, id_groups, data.records)
 
+    # Evidence per record, (rank, -score, reason, score), least is best: every edge whose
+    # ends ended up in one cluster (id groups always do).
+    evidence: dict[int, tuple[int, float, str, float]] = {}
+
+    def note(index: int, candidate: tuple[int, float, str, float]) -> None:
+        current = evidence.get(index)
+        if current is None or candidate < current:
+            evidence[index] = candidate
+
+    for members, rank, reason in id_groups:
+        for i in members:
+            note(i, (rank, -1.0, reason, 1.0))
+    for negative_score, i, j, reason in title_edges:
+        if clusters.find(i) == clusters.find(j):
+            candidate = (_TITLE_RANK, negative_score, reason, -negative_score / 100)
+            note(i, candidate)
+            note(j, candidate)
+
+    # 3. The kept record of each cluster and the links to it.
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in evidence:
+        groups[clusters.find(index)].append(index)
+    records, is_new = data.records, data.is_new
+    links = []
+    for members in groups.values():
+        if len(members) < 2 or not any(is_new[i] for i in members):
+            continue
+        pool = [i for i in members if not is_new[i]] or members
+        kept = min(pool, key=lambda i: (-records[i].completeness, records[i].id))
+        for i in members:
+            if i != kept and is_new[i]:
+                _rank, _negative, reason, score = evidence[i]
+                links.append(
+                    DuplicateLink(
+                        duplicate_id=records[i].id,
+                        kept_id=records[kept].id,
+                        reason=reason,
+                        score=round(score, 4),
+                    )
+                )
+    links.sort(key=lambda link: link.duplicate_id)
+    return links
+
+
+def _join_title_matches(clusters: _Clusters, title_edges, id_groups, records) -> None:
+    """Union along title edges, never joining clusters that hold different DOIs or PMIDs."""
+    # DOIs and PMIDs per cluster root; a root missing here is a record on its own.
     dois: dict[int, set[str]] = {}
     pmids: dict[int, set[str]] = {}
-    for index, record in enumerate(data.records):
-        root = clusters.find(index)
-        if record.doi:
-            dois.setdefault(root, set()).add(record.doi)
-        if record.pmid:
-            pmids.setdefault(root, set()).add(record.pmid)
+    for members, _rank, _reason in id_groups:
+        root = clusters.find(members[0])
+        for i in members:
+            if records[i].doi:
+                dois.setdefault(root, set()).add(records[i].doi)
+            if records[i].pmid:
+                pmids.setdefault(root, set()).add(records[i].pmid)
+
+    def held(table: dict[int, set[str]], root: int, value: str) -> set[str]:
+        found = table.get(root)
+        if found is None:
+            found = {value} if value else set()
+        return found
+
     for _score, i, j, _reason in title_edges:
         ri, rj = clusters.find(i), clusters.find(j)
         if ri == rj:
             continue
-        if ri in dois and rj in dois and dois[ri] != dois[rj]:
+        doi_i, doi_j = held(dois, ri, records[ri].doi), held(dois, rj, records[rj].doi)
+        if doi_i and doi_j and doi_i != doi_j:
             continue
-        if ri in pmids and rj in pmids and pmids[ri] != pmids[rj]:
+        pmid_i, pmid_j = held(pmids, ri, records[ri].pmid), held(pmids, rj, records[rj].pmid)
+        if pmid_i and pmid_j and pmid_i != pmid_j:
             continue
         root = clusters.union(ri, rj)
-        other = rj if root == ri else ri
-        for ids in (dois, pmids):
-            if other in ids:
-                ids.setdefault(root, set()).update(ids.pop(other))
-
-    # Evidence: every edge whose ends ended up in one cluster (ids always do).
-    for members, rank, reason in id_edges:
-        for i in members:
-            note(i, rank, 1.0, reason)
-    for negative_score, i, j, reason in title_edges:
-        if clusters.find(i) == clusters.find(j):
-            note(i, _TITLE_RANK, -negative_score / 100, reason)
-            note(j, _TITLE_RANK, -negative_score / 100, reason)
-
-    # 3. The kept record of each cluster and the links to it.
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(size):
-        if evidence[index] is not None:
-            groups[clusters.find(index)].append(index)
-    links = []
-    for members in groups.values():
-        if len(members) < 2 or not any(data.is_new[i] for i in members):
-            continue
-        old = [i for i in members if not data.is_new[i]]
-        pool = old or members
-        kept = min(pool, key=lambda i: (-data.records[i].completeness, data.records[i].id))
-        for i in members:
-            if i == kept or not data.is_new[i]:
-                continue
-            _rank, _negative, reason, score = evidence[i]
-            links.append(
-                DuplicateLink(
-                    duplicate_id=data.records[i].id,
-                    kept_id=data.records[kept].id,
-                    reason=reason,
-                    score=round(score, 4),
-                )
-            )
-    links.sort(key=lambda link: link.duplicate_id)
-    return links
+        for table in (dois, pmids):
+            table.pop(ri, None)
+            table.pop(rj, None)
+        dois[root] = doi_i | doi_j
+        pmids[root] = pmid_i | pmid_j

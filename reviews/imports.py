@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import psycopg
 from django.conf import settings
@@ -113,7 +114,7 @@ def earlier_batch(review: Review, sha256: str) -> ImportBatch | None:
 def records_import(
     *,
     review: Review,
-    data: bytes,
+    data: bytes | Path,
     file_name: str,
     source_name: str,
     source_kind: str = ImportBatch.SourceKind.DATABASE,
@@ -131,7 +132,13 @@ def records_import(
     before, unreadable); nothing is stored then. `batch` is an existing queued batch (from
     the background path) to fill in; otherwise one is created. With dry_run everything is
     done and then rolled back, so the outcome is an exact preview.
+
+    `data` is the file's bytes or its path. Given a path, the bytes are let go once decoded,
+    which keeps a large import's peak memory to the decoded text.
     """
+    if isinstance(data, Path):
+        check_size(data.stat().st_size, file_name)
+        data = data.read_bytes()
     check_size(len(data), file_name)
     if source_kind not in ImportBatch.SourceKind.values:
         raise ImportRefused(
@@ -157,6 +164,8 @@ def records_import(
     outcome = ImportOutcome(file_name=file_name, dry_run=dry_run)
     try:
         read = read_records(data, file_name=file_name, format=format)
+        size = len(data)
+        data = None  # decoded now; free the bytes if the caller passed a path
     except ParseError as error:
         raise ImportRefused(str(error), file_name=file_name) from None
     outcome.format = read.format
@@ -166,7 +175,7 @@ def records_import(
             if batch is None:
                 batch = ImportBatch(review=review)
             batch.file_name = file_name
-            batch.file_size = len(data)
+            batch.file_size = size
             batch.sha256 = sha256
             batch.format = read.format
             batch.encoding = read.encoding
@@ -177,7 +186,7 @@ def records_import(
             batch.forced = previous is not None
             batch.status = ImportBatch.Status.RUNNING
             batch.save()
-            new_records = _copy_records(review, batch, read.records, progress, len(data))
+            new_records = _copy_records(review, batch, read.records, progress, size)
             if not new_records:
                 raise ImportRefused(
                     f"{file_name}: no records found in this {read.format} file.",

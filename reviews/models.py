@@ -33,6 +33,13 @@ class Review(models.Model):
     )
     include_terms = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     exclude_terms = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    relevance_order = models.BooleanField(
+        default=False,
+        help_text="Reviewers' queues follow the ranking model's scores, most relevant first.",
+    )
+    retrain_every = models.PositiveSmallIntegerField(
+        default=10, help_text="Retrain the ranking model after this many new decisions."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -205,6 +212,8 @@ class Record(models.Model):
     # Current title/abstract decisions, kept by the screening services so that the
     # "next record" query needs no count over the decisions table.
     decision_count = models.PositiveSmallIntegerField(default=0)
+    # Relevance score from the ranking model (screening.ranking); higher = more relevant.
+    relevance = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -217,6 +226,18 @@ class Record(models.Model):
                 fields=["review", "id"],
                 condition=models.Q(duplicate_of__isnull=True),
                 name="reviews_record_unique_rev",
+            ),
+            models.Index(
+                fields=["review", "decision_count"],
+                condition=models.Q(duplicate_of__isnull=True),
+                name="reviews_record_review_count",
+            ),
+            models.Index(
+                models.F("review"),
+                models.F("relevance").desc(nulls_last=True),
+                models.F("id"),
+                condition=models.Q(duplicate_of__isnull=True),
+                name="reviews_record_relevance",
             ),
         ]
         constraints = [

@@ -28,7 +28,7 @@ def import_batch(batch_id: int) -> None:
         try:
             records_import(
                 review=batch.review,
-                data=path.read_bytes(),
+                data=path,
                 file_name=batch.file_name,
                 source_name=batch.source_name,
                 source_kind=batch.source_kind,

@@ -142,3 +142,103 @@ class ResolutionChange(models.Model):
 
     def __str__(self):
         return f"{self.resolver}: {self.old_verdict or '–'} → {self.new_verdict or '–'}"
+
+
+class PrismaManual(models.Model):
+    """The PRISMA 2020 numbers an owner enters by hand (prisma-spec 1.4): what happened
+    outside the app, the full-text stage until the app has one, other methods, and the
+    previous version of an updated review. Empty means "derive it" where PRISMA allows."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="prisma_manual")
+    duplicates_before_import = models.PositiveIntegerField(default=0)
+    removed_automation = models.PositiveIntegerField(default=0)
+    removed_other = models.PositiveIntegerField(default=0)
+    reports_not_retrieved = models.PositiveIntegerField(default=0)
+    reports_assessed = models.PositiveIntegerField(null=True, blank=True)
+    # [[reason, n], ...], each report under its primary reason.
+    reports_excluded = models.JSONField(default=list, blank=True)
+    studies_included = models.PositiveIntegerField(null=True, blank=True)
+    reports_included = models.PositiveIntegerField(null=True, blank=True)
+    # [[method, n], ...] e.g. Websites, Organisations, Citation searching.
+    other_identified = models.JSONField(default=list, blank=True)
+    other_sought = models.PositiveIntegerField(default=0)
+    other_not_retrieved = models.PositiveIntegerField(default=0)
+    other_assessed = models.PositiveIntegerField(null=True, blank=True)
+    other_excluded = models.JSONField(default=list, blank=True)
+    previous_studies = models.PositiveIntegerField(null=True, blank=True)
+    previous_reports = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"PRISMA numbers of {self.review}"
+
+
+class RankingRun(models.Model):
+    """One training of a review's relevance model, queued, running or done."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Training"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ranking_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Title/abstract decisions in the review when the run was queued: the next run is due
+    # after review.retrain_every more.
+    decisions_seen = models.PositiveIntegerField(default=0)
+    trained_includes = models.PositiveIntegerField(default=0)
+    trained_excludes = models.PositiveIntegerField(default=0)
+    records_scored = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"ranking of {self.review} ({self.status})"
+
+
+class StoppingEvent(models.Model):
+    """An owner stopped screening: the records nobody had screened were excluded by an
+    automation tool (the stopping rule). Undoing it brings them back; both are audited."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="stopping_events")
+    rule = models.CharField(max_length=300)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    stopped_at = models.DateTimeField(auto_now_add=True)
+    records_excluded = models.PositiveIntegerField(default=0)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-stopped_at", "-id"]
+
+    def __str__(self):
+        return f"screening of {self.review} stopped ({self.records_excluded} records)"
+
+
+class AutomationExclusion(models.Model):
+    """A record excluded by the stopping rule of an active StoppingEvent."""
+
+    event = models.ForeignKey(StoppingEvent, on_delete=models.CASCADE, related_name="exclusions")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="automation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record"], name="screening_automation_one_per_record")
+        ]
+
+    def __str__(self):
+        return f"record {self.record_id} excluded by the stopping rule"

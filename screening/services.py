@@ -40,6 +40,12 @@ def _reasons_for(review: Review, reason_ids) -> list[ExclusionReason]:
     return sorted(reasons, key=lambda r: (r.position, r.id))
 
 
+def _maybe_retrain(review: Review) -> None:
+    from screening.ranking_service import ranking_maybe_retrain
+
+    ranking_maybe_retrain(review)
+
+
 def _labels(reasons) -> list[str]:
     return [r.label for r in reasons]
 
@@ -104,6 +110,8 @@ def decision_record(
                 new_reasons=_labels(reasons),
                 new_note=note,
             )
+            if review.relevance_order:
+                transaction.on_commit(lambda: _maybe_retrain(review))
             return decision
 
     old_reasons = list(decision.reasons.order_by("position", "id"))
@@ -251,3 +259,55 @@ def conflict_resolve(
         new_note=note,
     )
     return resolution
+
+
+# --- Stopping rule ----------------------------------------------------------------------
+
+STOPPING_RULE = "excluded by automation tool (stopping rule)"
+
+
+@transaction.atomic
+def screening_stop(*, review: Review, user, rule: str = STOPPING_RULE):
+    """Stop screening: every record nobody has screened is excluded by the stopping rule.
+
+    Records with at least one decision stay in the queue until they are complete. PRISMA
+    shows the automation exclusions apart from the human ones; screening_resume undoes it.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from screening.models import AutomationExclusion, StoppingEvent
+
+    if (
+        StoppingEvent.objects.select_for_update()
+        .filter(review=review, undone_at__isnull=True)
+        .exists()
+    ):
+        raise ValidationError("Screening is already stopped; resume it first.")
+    unscreened = (
+        Record.objects.filter(review=review, duplicate_of__isnull=True, decision_count=0)
+        .exclude(Exists(Resolution.objects.filter(record=OuterRef("pk"))))
+        .values_list("id", flat=True)
+    )
+    event = StoppingEvent.objects.create(review=review, rule=rule, stopped_by=user)
+    AutomationExclusion.objects.bulk_create(
+        (AutomationExclusion(event=event, review=review, record_id=rid) for rid in unscreened),
+        batch_size=5000,
+    )
+    event.records_excluded = event.exclusions.count()
+    event.save(update_fields=["records_excluded"])
+    return event
+
+
+@transaction.atomic
+def screening_resume(*, event, user):
+    """Undo a stop: the records it excluded return to the queue. The event stays, marked
+    undone, for the audit log."""
+    from django.utils import timezone
+
+    if event.undone_at is not None:
+        return event
+    event.exclusions.all().delete()
+    event.undone_by = user
+    event.undone_at = timezone.now()
+    event.save(update_fields=["undone_by", "undone_at"])
+    return event

@@ -7,51 +7,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0002_record_decision_count'),
-        ('screening', '0002_decisionchange_append_only'),
+        ("reviews", "0002_record_decision_count"),
+        ("screening", "0002_decisionchange_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ResolutionChange',
+            name="ResolutionChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('title_abstract', 'Title and abstract')], default='title_abstract', max_length=20)),
-                ('old_verdict', models.CharField(blank=True, max_length=10)),
-                ('new_verdict', models.CharField(blank=True, max_length=10)),
-                ('old_reasons', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list)),
-                ('new_reasons', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list)),
-                ('old_note', models.TextField(blank=True)),
-                ('new_note', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resolution_changes', to='reviews.record')),
-                ('resolver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reviews.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("title_abstract", "Title and abstract")],
+                        default="title_abstract",
+                        max_length=20,
+                    ),
+                ),
+                ("old_verdict", models.CharField(blank=True, max_length=10)),
+                ("new_verdict", models.CharField(blank=True, max_length=10)),
+                (
+                    "old_reasons",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list
+                    ),
+                ),
+                (
+                    "new_reasons",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list
+                    ),
+                ),
+                ("old_note", models.TextField(blank=True)),
+                ("new_note", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resolution_changes",
+                        to="reviews.record",
+                    ),
+                ),
+                (
+                    "resolver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reviews.review",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
+                "ordering": ["changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Resolution',
+            name="Resolution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('title_abstract', 'Title and abstract')], default='title_abstract', max_length=20)),
-                ('verdict', models.CharField(choices=[('include', 'Include'), ('exclude', 'Exclude')], max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('resolved_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reasons', models.ManyToManyField(blank=True, related_name='resolutions', to='reviews.exclusionreason')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resolutions', to='reviews.record')),
-                ('resolved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resolutions', to='reviews.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("title_abstract", "Title and abstract")],
+                        default="title_abstract",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("include", "Include"), ("exclude", "Exclude")], max_length=10
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("resolved_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reasons",
+                    models.ManyToManyField(
+                        blank=True, related_name="resolutions", to="reviews.exclusionreason"
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resolutions",
+                        to="reviews.record",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resolutions",
+                        to="reviews.review",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['resolved_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('record', 'stage'), name='screening_resolution_one_per_record'), models.CheckConstraint(condition=models.Q(('verdict__in', ['include', 'exclude'])), name='screening_resolution_verdict_valid')],
+                "ordering": ["resolved_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("record", "stage"), name="screening_resolution_one_per_record"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("verdict__in", ["include", "exclude"])),
+                        name="screening_resolution_verdict_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -23,7 +23,13 @@ FOLDER_FORMATS = {
     "delimited": "csv",
 }
 
-SAMPLES = sorted(path for path in DATA.glob("*/**/*") if path.is_file())
+# Export samples live in folders named after their format; other test data (the labelled
+# screening sets in labeled/) is not an export.
+SAMPLES = sorted(
+    path
+    for path in DATA.glob("*/**/*")
+    if path.is_file() and path.relative_to(DATA).parts[0] != "labeled"
+)
 
 ALL_LABELS = (
     "RIS, PubMed/MEDLINE, PubMed XML, EndNote XML, BibTeX, Web of Science plain text, "

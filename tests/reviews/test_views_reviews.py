@@ -247,7 +247,8 @@ def test_review_page_query_count(
     for user in [outsider, reviewer][:extra_members]:
         ReviewMember.objects.create(review=review, user=user)
     client = client_for(owner)
-    # session, user, membership+review, record counts, members, reasons
-    with django_assert_num_queries(6):
+    # session, user, membership+review, record counts, members, reasons, and the open
+    # conflicts counted for an owner's navigation
+    with django_assert_num_queries(7):
         response = client.get(reverse("reviews:review-detail", args=[review.slug]))
     assert response.content.decode().count('<tr id="member-') == 1 + extra_members

@@ -47,6 +47,7 @@ def test_status_rules_with_two_required(review, owner, reviewer, second_reviewer
         "conflict": 1,
         "resolved_included": 0,
         "resolved_excluded": 1,
+        "excluded_auto": 0,
         "duplicate": 1,
     }
 
@@ -106,3 +107,25 @@ def test_resolution_needs_reason_to_exclude(review, owner):
     with pytest.raises(services.InvalidDecision):
         services.conflict_resolve(review=review, record=record, resolver=owner, verdict="maybe")
     assert Resolution.objects.count() == 0
+
+
+def test_record_list_status_follows_resolutions(
+    client_for, review, owner, reviewer, second_reviewer
+):
+    from django.urls import reverse
+
+    records = import_records(review, 2)
+    for record in records:
+        decide(review, record, reviewer, "include")
+        decide(review, record, second_reviewer, "exclude", ["Other"])
+    services.conflict_resolve(review=review, record=records[0], resolver=owner, verdict="include")
+    client = client_for(owner)
+    url = reverse("screening:record-list", args=[review.slug])
+    page = client.get(url).content.decode()
+    assert "Resolved: included" in page
+    included = client.get(url, {"status": "included"}).content.decode()
+    conflicts = client.get(url, {"status": "conflict"}).content.decode()
+    assert f"?record={records[0].id}" in included
+    assert f"?record={records[1].id}" not in included
+    assert f"?record={records[1].id}" in conflicts
+    assert f"?record={records[0].id}" not in conflicts

@@ -47,15 +47,15 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def import_one(self, review, path: Path, options) -> ImportOutcome:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            return ImportOutcome(file_name=str(path), errors=[f"{path}: {error.strerror}"])
+        if not path.is_file():
+            reason = "is a folder" if path.is_dir() else "no such file"
+            return ImportOutcome(file_name=str(path), errors=[f"{path}: {reason}"])
         bar = ProgressBar(self.stderr, path.name)
         try:
             outcome = records_import(
                 review=review,
-                data=data,
+                # The path, not the bytes: the service lets the bytes go once decoded.
+                data=path,
                 file_name=path.name,
                 source_name=options["source"],
                 source_kind=options["source_kind"],
@@ -67,6 +67,8 @@ class Command(BaseCommand):
             )
         except ImportRefused as error:
             outcome = ImportOutcome(file_name=path.name, errors=[str(error)])
+        except OSError as error:
+            outcome = ImportOutcome(file_name=path.name, errors=[f"{path}: {error.strerror}"])
         bar.finish()
         outcome.file_name = str(path)
         return outcome

@@ -1,0 +1,323 @@
+"""Replay labelled data as a reviewer screening in the model's order. Pure Python, no Django.
+
+The protocol, as in the product (issue 6):
+
+* Priors: one include and one exclude drawn at random with ``numpy.random.default_rng(seed)``
+  (the include drawn first, then the exclude), screened first, in that order.
+* A model is trained on the labels so far and scores every unscreened record; the reviewer
+  screens the K highest-scored ones (ties broken by row order, as the product breaks them by
+  import order), then the model is retrained on all labels so far, and so on until every
+  record is screened. So the first K records after the priors are ordered by the model trained
+  on the two priors alone. K = 10 by default.
+
+Metrics, with N records of which R relevant, the priors counted as screened records (the
+reviewer does screen them; this is conservative by at most 2/N against counting from after
+the priors):
+
+* ``WSS@r = (N - n_r) / N - (1 - r)``, where n_r is the number of records screened when the
+  recall first reaches r, i.e. when ``ceil(r * R)`` relevant records have been found. This is
+  ``(TN + FN) / N - (1 - r)`` at that point: the share of records never screened, minus
+  the share a random order would leave unscreened on average.
+* ``RRF@10``: the percentage of the relevant records found after screening ``ceil(0.10 * N)``
+  records.
+* ``fraction95``: n_0.95 / N, the share of records screened to reach 95% recall.
+
+Random order: the exact expectations of the same metrics for a reviewer who screens the same
+two priors and then the rest in uniformly random order. After the priors, M = N - 2 records
+hold R - 1 relevant ones, and the j-th of them turns up, on average, at position
+``j * (M + 1) / R`` of the random part; every metric above is linear in such positions or in
+the count found, so its expectation is exact (no sampling, hence no seed).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from screening.ranking import DEFAULT_SPEC, ModelSpec, RelevanceModel, build_matrix, record_text
+
+RETRAIN_EVERY = 10
+DEFAULT_SEEDS = (1, 2, 3)
+LABEL_COLUMN = "label_included"
+
+
+class LabeledDataError(ValueError):
+    """The labelled file cannot be simulated; the message says why (and which row)."""
+
+
+@dataclass
+class LabeledData:
+    """A labelled dataset: the texts and labels of its rows, in file order."""
+
+    name: str
+    texts: list[str]
+    labels: np.ndarray  # int8, 1 = relevant
+    n_unlabeled: int = 0  # rows whose label cell was empty (counted as irrelevant)
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n_relevant(self) -> int:
+        return int(self.labels.sum())
+
+
+TRUE_LABELS = {"1", "1.0", "true", "yes", "y", "include", "included"}
+FALSE_LABELS = {"0", "0.0", "-1", "false", "no", "n", "exclude", "excluded"}
+
+
+def parse_label(value: str | None, *, row: int, column: str) -> int | None:
+    """1, 0, or None for an empty cell. Anything else is an error naming the row (1-based,
+    counting the header as line 1)."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    if text in TRUE_LABELS:
+        return 1
+    if text in FALSE_LABELS:
+        return 0
+    raise LabeledDataError(f"Line {row}: {column} is {value!r}; expected 1, 0 or empty.")
+
+
+def load_labeled_csv(path: str | Path, *, label: str = LABEL_COLUMN) -> LabeledData:
+    """Read a labelled CSV (ASReview's layout): columns title, abstract and the label column,
+    keywords optional, anything else ignored. Empty title/abstract/keywords cells are empty
+    strings. A row with an empty label is counted as irrelevant (as a record nobody included),
+    so that every row of the file is simulated; n_unlabeled says how many there were."""
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = columns
+        missing = [name for name in ("title", "abstract", label) if name not in columns]
+        if missing:
+            raise LabeledDataError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; "
+                f"columns are {', '.join(columns) or '(none)'}."
+            )
+        texts, labels, n_unlabeled = [], [], 0
+        for line, row in enumerate(reader, start=2):
+            value = parse_label(row.get(label), row=line, column=label)
+            if value is None:
+                n_unlabeled += 1
+                value = 0
+            labels.append(value)
+            texts.append(record_text(row.get("title"), row.get("abstract"), row.get("keywords")))
+    data = LabeledData(path.stem, texts, np.array(labels, dtype=np.int8), n_unlabeled)
+    if data.n_relevant == 0 or data.n_relevant == data.n:
+        raise LabeledDataError(
+            f"{path.name}: needs at least one relevant and one irrelevant row "
+            f"({data.n_relevant} of {data.n} are relevant)."
+        )
+    return data
+
+
+def priors(labels: np.ndarray, seed: int) -> tuple[int, int]:
+    """The prior include and prior exclude (row indices) for a seed."""
+    rng = np.random.default_rng(seed)
+    include = int(rng.choice(np.flatnonzero(labels == 1)))
+    exclude = int(rng.choice(np.flatnonzero(labels == 0)))
+    return include, exclude
+
+
+def simulate_order(
+    matrix,
+    labels: np.ndarray,
+    *,
+    seed: int,
+    retrain_every: int = RETRAIN_EVERY,
+    model_factory: Callable[[], RelevanceModel] | None = None,
+    until_all_found: bool = False,
+) -> np.ndarray:
+    """The order (row indices, every row once, priors first) in which a reviewer screening in
+    the model's order meets the records. See the module docstring for the protocol.
+
+    until_all_found: stop retraining once every relevant record has been screened (and at
+    least 10% of the records, for RRF@10) and append the rest in the last model's order. The
+    metrics are the same; only the order of that tail differs. For the model selection grid.
+    """
+    labels = np.asarray(labels, dtype=np.int8)
+    n = len(labels)
+    if matrix.shape[0] != n:
+        raise ValueError(f"{matrix.shape[0]} rows but {n} labels.")
+    if retrain_every < 1:
+        raise ValueError("retrain_every must be at least 1.")
+    make_model = model_factory or (lambda: RelevanceModel(DEFAULT_SPEC))
+    order = list(priors(labels, seed))
+    unscreened = np.ones(n, dtype=bool)
+    unscreened[order] = False
+    n_relevant, n10 = int(labels.sum()), records_for_fraction(n, 0.10)
+    while len(order) < n:
+        screened = np.asarray(order)
+        model = make_model().fit(matrix[screened], labels[screened])
+        remaining = np.flatnonzero(unscreened)
+        scores = model.score(matrix[remaining])
+        # Stable sort on descending score: ties keep row order.
+        ranked = remaining[np.argsort(-scores, kind="stable")]
+        if until_all_found and labels[screened].sum() == n_relevant and len(order) >= n10:
+            order.extend(ranked.tolist())
+            break
+        batch = ranked[:retrain_every]
+        order.extend(batch.tolist())
+        unscreened[batch] = False
+    return np.asarray(order, dtype=np.int64)
+
+
+def needed_for_recall(n_relevant: int, recall: float) -> int:
+    """The number of relevant records that makes recall >= r (at least 1)."""
+    return max(1, math.ceil(round(recall * n_relevant, 9)))
+
+
+def screened_for_recall(labels_in_order: np.ndarray, recall: float) -> int:
+    """How many records are screened when the recall first reaches r."""
+    found = np.cumsum(labels_in_order)
+    return int(np.searchsorted(found, needed_for_recall(int(found[-1]), recall)) + 1)
+
+
+def records_for_fraction(n: int, fraction: float) -> int:
+    return math.ceil(round(fraction * n, 9))
+
+
+@dataclass
+class Metrics:
+    wss95: float
+    wss100: float
+    rrf10: float  # percent
+    fraction95: float
+
+    def as_dict(self) -> dict:
+        return {
+            "wss95": self.wss95,
+            "wss100": self.wss100,
+            "rrf10": self.rrf10,
+            "fraction95": self.fraction95,
+        }
+
+
+def metrics_for_order(labels_in_order) -> Metrics:
+    """WSS@95, WSS@100, RRF@10 and the fraction screened to 95% recall of a screening order
+    (the labels of the records in the order screened)."""
+    labels_in_order = np.asarray(labels_in_order, dtype=np.int64)
+    n = len(labels_in_order)
+    n_relevant = int(labels_in_order.sum())
+    n95 = screened_for_recall(labels_in_order, 0.95)
+    n100 = screened_for_recall(labels_in_order, 1.0)
+    n10 = records_for_fraction(n, 0.10)
+    found10 = int(labels_in_order[:n10].sum())
+    return Metrics(
+        wss95=(n - n95) / n - 0.05,
+        wss100=(n - n100) / n,
+        rrf10=100.0 * found10 / n_relevant,
+        fraction95=n95 / n,
+    )
+
+
+def random_order_metrics(n: int, n_relevant: int) -> Metrics:
+    """Expected metrics of random order after the same two priors (module docstring)."""
+    rest, rest_relevant = n - 2, n_relevant - 1
+
+    def expected_screened(recall: float) -> float:
+        more = needed_for_recall(n_relevant, recall) - 1  # relevant still to find after priors
+        return 2 + more * (rest + 1) / (rest_relevant + 1) if more > 0 else 1.0
+
+    n10 = records_for_fraction(n, 0.10)
+    found10 = 1 + max(0, n10 - 2) * rest_relevant / rest if n10 >= 1 else 0
+    n95 = expected_screened(0.95)
+    return Metrics(
+        wss95=(n - n95) / n - 0.05,
+        wss100=(n - expected_screened(1.0)) / n,
+        rrf10=100.0 * found10 / n_relevant,
+        fraction95=n95 / n,
+    )
+
+
+def random_recall_curve(n: int, n_relevant: int) -> np.ndarray:
+    """Expected recall after screening 1..n records in random order after the priors."""
+    screened = np.arange(1, n + 1, dtype=np.float64)
+    found = 1 + np.clip(screened - 2, 0, None) * (n_relevant - 1) / max(1, n - 2)
+    return found / n_relevant
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    order: np.ndarray
+    metrics: Metrics
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"seed": self.seed, "order": self.order.tolist(), **self.metrics.as_dict()}
+
+
+@dataclass
+class SimulationResult:
+    dataset: str
+    n: int
+    n_relevant: int
+    n_unlabeled: int
+    retrain_every: int
+    spec: ModelSpec
+    seeds: list[SeedResult] = field(default_factory=list)
+
+    @property
+    def mean(self) -> Metrics:
+        return Metrics(
+            **{
+                key: float(np.mean([getattr(s.metrics, key) for s in self.seeds]))
+                for key in ("wss95", "wss100", "rrf10", "fraction95")
+            }
+        )
+
+    @property
+    def random(self) -> Metrics:
+        return random_order_metrics(self.n, self.n_relevant)
+
+    def as_dict(self) -> dict:
+        return {
+            "dataset": self.dataset,
+            "n": self.n,
+            "n_relevant": self.n_relevant,
+            "n_unlabeled": self.n_unlabeled,
+            "retrain_every": self.retrain_every,
+            "model": self.spec.label,
+            "seeds": [s.as_dict() for s in self.seeds],
+            "mean": self.mean.as_dict(),
+            "random": self.random.as_dict(),
+        }
+
+
+def simulate(
+    data: LabeledData,
+    *,
+    seeds=DEFAULT_SEEDS,
+    retrain_every: int = RETRAIN_EVERY,
+    spec: ModelSpec = DEFAULT_SPEC,
+    matrix=None,
+) -> SimulationResult:
+    """Simulate screening a labelled dataset once per seed. The TF-IDF matrix is built once
+    (pass it in to reuse it across calls)."""
+    import time
+
+    if matrix is None:
+        _, matrix = build_matrix(data.texts)
+    result = SimulationResult(
+        data.name, data.n, data.n_relevant, data.n_unlabeled, retrain_every, spec
+    )
+    for seed in seeds:
+        started = time.perf_counter()
+        order = simulate_order(
+            matrix,
+            data.labels,
+            seed=seed,
+            retrain_every=retrain_every,
+            model_factory=lambda: RelevanceModel(spec),
+        )
+        seconds = time.perf_counter() - started
+        result.seeds.append(SeedResult(seed, order, metrics_for_order(data.labels[order]), seconds))
+    return result

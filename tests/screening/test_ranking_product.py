@@ -1,0 +1,144 @@
+import pytest
+from django.core.management import call_command
+
+from reviews.imports import records_import
+from reviews.models import Record
+from screening import queries, services
+from screening.models import AutomationExclusion, RankingRun, StoppingEvent
+from screening.prisma import prisma_counts
+from screening.ranking_service import ranking_maybe_retrain, ranking_request, ranking_train
+from tests.screening.test_services import decide
+
+pytestmark = pytest.mark.django_db
+
+TOPICS = {
+    "exercise": "Aerobic exercise training reduced depressive symptoms in adults with depression",
+    "surgery": "Laparoscopic surgery for hernia repair: operative time and complications",
+}
+
+
+def topical_ris(count_per_topic: int) -> bytes:
+    entries = []
+    for i in range(count_per_topic):
+        for topic, sentence in TOPICS.items():
+            entries.append(
+                f"TY  - JOUR\nTI  - {topic.title()} study {i}\nAB  - {sentence}. Trial {i}.\n"
+                f"PY  - 2020\nDO  - 10.1/{topic}.{i}\nER  - \n"
+            )
+    return "\n".join(entries).encode()
+
+
+@pytest.fixture
+def ranked_review(review):
+    records_import(review=review, data=topical_ris(10), file_name="t.ris", source_name="PubMed")
+    review.required_decisions = 1
+    review.save()
+    return review
+
+
+def topic_of(record):
+    return "exercise" if record.title.startswith("Exercise") else "surgery"
+
+
+def test_training_scores_every_record_and_queue_follows_relevance(ranked_review, owner):
+    review = ranked_review
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], owner, "include")  # exercise
+    decide(review, records[1], owner, "exclude", ["Other"])  # surgery
+    run = ranking_train(run_id=ranking_request(review=review, user=owner).id)
+    assert (run.status, run.trained_includes, run.trained_excludes, run.records_scored) == (
+        "done",
+        1,
+        1,
+        20,
+    )
+    assert Record.objects.filter(review=review, relevance__isnull=True).count() == 0
+    # Import order first, then relevance order once switched on.
+    assert topic_of(queries.next_record(review, owner)) == "exercise"
+    assert queries.next_record(review, owner).id == records[2].id
+    review.relevance_order = True
+    review.save()
+    queue = list(queries.records_to_screen(review, owner)[:9])
+    assert {topic_of(r) for r in queue} == {"exercise"}
+    scores = [r.relevance for r in queue]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_training_needs_both_labels(ranked_review, owner):
+    review = ranked_review
+    record = Record.objects.filter(review=review).first()
+    decide(review, record, owner, "include")
+    run = ranking_train(run_id=ranking_request(review=review).id)
+    assert run.status == "failed"
+    assert run.error == (
+        "The model needs at least one include (or maybe) and one exclude to learn from."
+    )
+
+
+def test_retraining_is_due_every_k_decisions(
+    ranked_review, owner, django_capture_on_commit_callbacks
+):
+    review = ranked_review
+    review.relevance_order = True
+    review.retrain_every = 3
+    review.save()
+    records = list(Record.objects.filter(review=review).order_by("id"))
+
+    def decide_now(record, verdict, reasons=()):
+        with django_capture_on_commit_callbacks(execute=True):
+            decide(review, record, owner, verdict, reasons)
+
+    decide_now(records[0], "include")
+    assert RankingRun.objects.count() == 0  # nothing to learn from yet
+    decide_now(records[1], "exclude", ["Other"])
+    assert RankingRun.objects.count() == 1
+    ranking_train(run_id=RankingRun.objects.get().id)
+    decide_now(records[2], "include")
+    decide_now(records[3], "exclude", ["Other"])
+    assert RankingRun.objects.count() == 1
+    assert ranking_maybe_retrain(review) is None
+    decide_now(records[4], "include")
+    assert RankingRun.objects.count() == 2
+
+
+def test_retraining_runs_in_the_worker(ranked_review, owner, transactional_db):
+    review = ranked_review
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], owner, "include")
+    decide(review, records[1], owner, "exclude", ["Other"])
+    ranking_request(review=review, user=owner)
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert RankingRun.objects.get().status == "done"
+
+
+def test_stopping_excludes_unscreened_and_shows_in_prisma(ranked_review, owner, reviewer):
+    review = ranked_review
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], owner, "include")
+    decide(review, records[1], reviewer, "exclude", ["Other"])
+    event = services.screening_stop(review=review, user=owner)
+    assert event.records_excluded == 18
+    assert queries.records_to_screen(review, owner).count() == 0
+    counts = prisma_counts(queries.prisma_inputs(review))
+    assert (counts.excluded_human, counts.excluded_auto, counts.records_excluded) == (1, 18, 19)
+    assert counts.reports_sought == 1
+    assert queries.status_counts(review)["excluded_auto"] == 18
+
+    services.screening_resume(event=event, user=owner)
+    assert AutomationExclusion.objects.count() == 0
+    assert StoppingEvent.objects.get().undone_by == owner
+    assert queries.records_to_screen(review, owner).count() == 18
+    counts = prisma_counts(queries.prisma_inputs(review))
+    assert counts.excluded_auto == 0
+
+
+def test_stopping_state_uses_screening_order(ranked_review, owner):
+    review = ranked_review
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], owner, "include")
+    for record in records[1:6]:
+        decide(review, record, owner, "exclude", ["Other"])
+    state = queries.ranking_state(review)
+    assert (state["screened"], state["total"]) == (6, 20)
+    assert state["stopping"].screened_since_last_include == 5
+    assert state["stopping"].can_stop is False
