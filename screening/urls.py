@@ -9,6 +9,7 @@ urlpatterns = [
     path("reviews/<slug:slug>/screen/", views.screen, name="screen"),
     path("reviews/<slug:slug>/screen/undo/", views.undo, name="undo"),
     path("reviews/<slug:slug>/screen/<int:record_id>/decide/", views.decide, name="decide"),
+    path("reviews/<slug:slug>/screen/progress/", views.screen_progress, name="screen-progress"),
     # --- Record list ---
     path("reviews/<slug:slug>/records/", views.record_list, name="record-list"),
     # --- Exports ---

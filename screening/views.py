@@ -110,7 +110,12 @@ def _screen_context(request, review, membership, record, *, form=None, status=""
         "membership": membership,
         "record": record,
         "reasons": list(reviews_queries.active_reasons(review)),
-        "progress": screening_queries.screening_progress(review, reviewer),
+        # A full page shows progress at once. In an htmx swap (a decision, undo, moving on)
+        # the bar already on the page is kept and refreshed by its own request once the
+        # reviewer pauses: counting over the whole review must not slow every keystroke.
+        "progress": None
+        if request.htmx
+        else screening_queries.screening_progress(review, reviewer),
         "status": status,
     }
     if record is None:
@@ -224,6 +229,16 @@ def undo(request, slug):
         return redirect(url)
     context = _screen_context(request, review, membership, record, status=status)
     return _screen_response(request, context, push=url)
+
+
+@login_required
+@require_GET
+def screen_progress(request, slug):
+    """The progress bars alone, fetched after htmx swaps on the screening page."""
+    review, membership = reviews_queries.review_for_user(request.user, slug)
+    progress = screening_queries.screening_progress(review, request.user)
+    context = {"review": review, "progress": progress, "fresh": True}
+    return render(request, "screening/_progress.html", context)
 
 
 # --- Record list ----------------------------------------------------------------------

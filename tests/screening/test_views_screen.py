@@ -632,3 +632,31 @@ def test_screen_query_count_with_decisions_seen_by_owner(
     with django_assert_num_queries(12):
         response = client.get(screen_url(review, f"?record={records[0].id}"))
     assert len(response.context["others"]) == 2
+
+
+def test_progress_is_fetched_apart_after_htmx_swaps(client_for, review, reviewer, outsider):
+    from django.urls import reverse
+
+    from reviews.imports import records_import
+    from tests.screening.test_services import ris
+
+    records_import(review=review, data=ris(3), file_name="p.ris", source_name="PubMed")
+    first = review.records.order_by("id").first()
+    client = client_for(reviewer)
+    response = client.post(
+        reverse("screening:decide", args=[review.slug, first.id]),
+        {"verdict": "include", "after": first.id},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    progress_url = reverse("screening:screen-progress", args=[review.slug])
+    assert f'hx-get="{progress_url}"' in body
+    assert "done," not in body  # no counts computed in the swap
+    fresh = client.get(progress_url).content.decode()
+    assert "You: 1 done, 2 remaining" in fresh
+    assert "Review: 0 of 3 records complete" in fresh
+    assert "hx-preserve" not in fresh
+    full = client.get(reverse("screening:screen", args=[review.slug])).content.decode()
+    assert "You: 1 done, 2 remaining" in full
+    assert client_for(outsider).get(progress_url).status_code == 404
+    assert client_for(reviewer).post(progress_url).status_code == 405
