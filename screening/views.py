@@ -518,7 +518,11 @@ def _ranking_page(request, review, membership, form=None, status=200):
         .filter(relevance__isnull=False)
         .order_by("-relevance", "id")[:10],
     }
-    return render(request, "screening/ranking.html", context, status=status)
+    template = "screening/ranking.html"
+    if request.GET.get("part") == "stopping":
+        # The dashboard loads the stopping panel on its own, to stay fast.
+        template += "#stopping"
+    return render(request, template, context, status=status)
 
 
 @login_required

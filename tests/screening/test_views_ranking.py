@@ -86,3 +86,16 @@ def test_stopping_is_in_the_audit_log(client_for, review, owner, imported):
     assert stopped[0].endswith(
         ",owner,screening stopped,,,,,,6 records excluded by automation tool (stopping rule)"
     )
+
+
+def test_dashboard_loads_the_stopping_panel(client_for, review, owner, imported):
+    decide(review, imported[0], owner, "include")
+    decide(review, imported[1], owner, "exclude", ["Other"])
+    client = client_for(owner)
+    ranking_url = reverse("screening:ranking", args=[review.slug])
+    dashboard = client.get(reverse("screening:dashboard", args=[review.slug])).content.decode()
+    assert f'hx-get="{ranking_url}?part=stopping"' in dashboard
+    panel = client.get(ranking_url, {"part": "stopping"}).content.decode()
+    assert panel.lstrip().startswith('<section class="card" id="stopping">')
+    assert 'id="since-last-include">1<' in panel
+    assert "After 2 of 6 records (33.3%) had been screened" in panel
