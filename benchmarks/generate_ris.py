@@ -75,6 +75,14 @@ def source_files() -> list[Path]:
     return unique
 
 
+def sources_digest(files: list[Path]) -> str:
+    """One digest of the source files' contents, so a changed sample regenerates the file."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
 def _text(value) -> str:
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
@@ -232,6 +240,7 @@ def generate(
         "mb": round(out.stat().st_size / 1_000_000, 1),
         "records_with_abstract": with_abstract,
         "source_files": len(files),
+        "sources_digest": sources_digest(files),
         "source_records": len(bases),
         "long_abstract_records": len(long_pool),
         "seconds": round(time.perf_counter() - started, 1),
@@ -251,6 +260,7 @@ def ensure(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED, target_m
             info.get("seed") == seed
             and info.get("target_mb") == target_mb
             and info.get("bytes") == out.stat().st_size
+            and info.get("sources_digest") == sources_digest(source_files())
         ):
             return info
     return generate(records=records, target_mb=target_mb, seed=seed, out=out)

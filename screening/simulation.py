@@ -85,11 +85,14 @@ def parse_label(value: str | None, *, row: int, column: str) -> int | None:
     raise LabeledDataError(f"Line {row}: {column} is {value!r}; expected 1, 0 or empty.")
 
 
-def load_labeled_csv(path: str | Path, *, label: str = LABEL_COLUMN) -> LabeledData:
+def load_labeled_csv(
+    path: str | Path, *, label: str = LABEL_COLUMN, keywords: bool | None = None
+) -> LabeledData:
     """Read a labelled CSV (ASReview's layout): columns title, abstract and the label column,
     keywords optional, anything else ignored. Empty title/abstract/keywords cells are empty
     strings. A row with an empty label is counted as irrelevant (as a record nobody included),
-    so that every row of the file is simulated; n_unlabeled says how many there were."""
+    so that every row of the file is simulated; n_unlabeled says how many there were.
+    keywords: whether the keywords go into the texts (default: ranking.USE_KEYWORDS)."""
     path = Path(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -108,7 +111,14 @@ def load_labeled_csv(path: str | Path, *, label: str = LABEL_COLUMN) -> LabeledD
                 n_unlabeled += 1
                 value = 0
             labels.append(value)
-            texts.append(record_text(row.get("title"), row.get("abstract"), row.get("keywords")))
+            texts.append(
+                record_text(
+                    row.get("title"),
+                    row.get("abstract"),
+                    row.get("keywords"),
+                    use_keywords=keywords,
+                )
+            )
     data = LabeledData(path.stem, texts, np.array(labels, dtype=np.int8), n_unlabeled)
     if data.n_relevant == 0 or data.n_relevant == data.n:
         raise LabeledDataError(

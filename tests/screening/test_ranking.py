@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from screening.ranking import (
     CLASSIFIERS,
     DEFAULT_SPEC,
+    USE_KEYWORDS,
     ModelSpec,
     RelevanceModel,
     build_matrix,
@@ -50,9 +51,15 @@ IRRELEVANT = [
 
 
 def test_record_text_joins_the_parts_and_skips_empty_ones():
-    assert record_text("Title", "Abstract.", "a; b") == "Title\nAbstract.\na; b"
-    assert record_text("Title", "", None) == "Title"
-    assert record_text(None, "  ", "k") == "k"
+    assert record_text("Title", "Abstract.", "a; b", use_keywords=True) == "Title\nAbstract.\na; b"
+    assert record_text("Title", "", None, use_keywords=True) == "Title"
+    assert record_text(None, "  ", "k", use_keywords=True) == "k"
+    assert record_text("Title", "Abstract.", "a; b", use_keywords=False) == "Title\nAbstract."
+
+
+def test_record_text_keywords_by_default_as_chosen():
+    expected = "T\nA\nk" if USE_KEYWORDS else "T\nA"
+    assert record_text("T", "A", "k") == expected
 
 
 def test_build_matrix_has_a_row_per_text_and_bigrams():
@@ -121,7 +128,7 @@ def test_sample_weights_balance_the_classes():
 
 
 def test_load_labeled_csv_counts_empty_labels_as_irrelevant():
-    data = load_labeled_csv(TOY)
+    data = load_labeled_csv(TOY, keywords=True)
     assert data.name == "toy_statins"
     assert data.n == 40
     assert data.n_relevant == 8
@@ -131,6 +138,7 @@ def test_load_labeled_csv_counts_empty_labels_as_irrelevant():
         row = list(csv.DictReader(handle))[11]
     assert row["abstract"] == ""
     assert data.texts[11] == f"{row['title']}\n{row['keywords']}"
+    assert load_labeled_csv(TOY, keywords=False).texts[11] == row["title"]
 
 
 def test_load_labeled_csv_missing_column(tmp_path):
@@ -184,6 +192,15 @@ def test_simulate_order_first_batch_comes_from_the_model_trained_on_the_priors()
     rest = np.setdiff1d(np.arange(data.n), first)
     expected = rest[np.argsort(-model.score(matrix[rest]), kind="stable")[:10]]
     assert order[2:12].tolist() == expected.tolist()
+
+
+def test_simulate_order_until_all_found_gives_the_same_metrics():
+    data = load_labeled_csv(TOY)
+    _, matrix = build_matrix(data.texts)
+    full = simulate_order(matrix, data.labels, seed=3, retrain_every=5)
+    short = simulate_order(matrix, data.labels, seed=3, retrain_every=5, until_all_found=True)
+    assert sorted(short.tolist()) == list(range(data.n))
+    assert metrics_for_order(data.labels[short]) == metrics_for_order(data.labels[full])
 
 
 def test_simulate_reports_metrics_in_range_per_seed():
