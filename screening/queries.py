@@ -263,13 +263,19 @@ def prisma_inputs(review: Review):
     """Everything the PRISMA 2020 diagram needs for `review`: what the app counted, and the
     numbers the owner entered by hand."""
     from reviews.models import ImportBatch
-    from screening.models import PrismaManual
-    from screening.prisma import PrismaInputs
 
     batches = review.batches.filter(status=ImportBatch.Status.DONE).order_by("id")
     sources = [(b.source_name, b.source_kind, b.records_created) for b in batches]
     screened_kinds = (ImportBatch.SourceKind.DATABASE, ImportBatch.SourceKind.REGISTER)
-    counts = status_counts(review, source_kinds=screened_kinds)
+    return _prisma_inputs_from(review, sources, status_counts(review, source_kinds=screened_kinds))
+
+
+def _prisma_inputs_from(review: Review, sources, counts: dict[str, int]):
+    """PrismaInputs from the batches' sources, the status counts of the records from
+    databases and registers, and the owner's manual numbers."""
+    from screening.models import PrismaManual
+    from screening.prisma import PrismaInputs
+
     screened = sum(n for status, n in counts.items() if status != "duplicate")
     manual = PrismaManual.objects.filter(review=review).first() or PrismaManual(review=review)
     return PrismaInputs(
@@ -924,8 +930,6 @@ def _dashboard_prisma_inputs(review: Review, counts: dict[str, int]):
     register batches are all records less those of other-method batches (counted only when
     the review has such batches)."""
     from reviews.models import ImportBatch
-    from screening.models import PrismaManual
-    from screening.prisma import PrismaInputs
 
     batches = list(review.batches.order_by("id"))
     sources = [
@@ -937,31 +941,7 @@ def _dashboard_prisma_inputs(review: Review, counts: dict[str, int]):
     if any(b.source_kind == ImportBatch.SourceKind.OTHER for b in batches):
         other = status_counts(review, source_kinds=(ImportBatch.SourceKind.OTHER,))
         screened_counts = {status: n - other[status] for status, n in counts.items()}
-    screened = sum(n for status, n in screened_counts.items() if status != "duplicate")
-    manual = PrismaManual.objects.filter(review=review).first() or PrismaManual(review=review)
-    return PrismaInputs(
-        sources=sources,
-        duplicates_in_app=screened_counts["duplicate"],
-        records_screened=screened,
-        excluded_human=screened_counts["excluded"] + screened_counts["resolved_excluded"],
-        excluded_auto=screened_counts["excluded_auto"],
-        reports_sought=screened_counts["included"] + screened_counts["resolved_included"],
-        duplicates_before_import=manual.duplicates_before_import,
-        removed_automation=manual.removed_automation,
-        removed_other=manual.removed_other,
-        reports_not_retrieved=manual.reports_not_retrieved,
-        reports_assessed=manual.reports_assessed,
-        reports_excluded=[tuple(pair) for pair in manual.reports_excluded],
-        studies_included=manual.studies_included,
-        reports_included=manual.reports_included,
-        other_identified=[tuple(pair) for pair in manual.other_identified],
-        other_sought=manual.other_sought,
-        other_not_retrieved=manual.other_not_retrieved,
-        other_assessed=manual.other_assessed,
-        other_excluded=[tuple(pair) for pair in manual.other_excluded],
-        previous_studies=manual.previous_studies,
-        previous_reports=manual.previous_reports,
-    )
+    return _prisma_inputs_from(review, sources, screened_counts)
 
 
 def dashboard_numbers(review: Review) -> DashboardNumbers:
