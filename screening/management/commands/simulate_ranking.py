@@ -85,12 +85,19 @@ def plot_recall(result: SimulationResult, labels, path: Path) -> None:
     n = result.n
     x = np.arange(1, n + 1) / n
     fig, ax = plt.subplots(figsize=(7, 5))
+    x = np.concatenate([[0.0], x])
     for seed_result in result.seeds:
         recall = np.cumsum(labels[seed_result.order]) / result.n_relevant
-        ax.plot(x, recall, linewidth=1.2, label=f"model, seed {seed_result.seed}")
+        ax.step(
+            x,
+            np.concatenate([[0.0], recall]),
+            where="post",
+            linewidth=1.2,
+            label=f"model, seed {seed_result.seed}",
+        )
     ax.plot(
         x,
-        random_recall_curve(n, result.n_relevant),
+        np.concatenate([[0.0], random_recall_curve(n, result.n_relevant)]),
         color="grey",
         linestyle="--",
         label="random order (expected)",
@@ -101,8 +108,9 @@ def plot_recall(result: SimulationResult, labels, path: Path) -> None:
     ax.set_xlabel("Share of records screened")
     ax.set_ylabel("Recall (share of relevant records found)")
     ax.set_title(
-        f"{result.dataset}: {result.n:,} records, {result.n_relevant:,} relevant, "
-        f"retrain every {result.retrain_every}"
+        f"{result.dataset}: {result.n:,} records, {result.n_relevant:,} relevant\n"
+        f"{result.spec.label}, retrained every {result.retrain_every} labels",
+        fontsize=10,
     )
     ax.legend(loc="lower right")
     fig.tight_layout()
