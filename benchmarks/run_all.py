@@ -108,13 +108,13 @@ def run_one(name: str, env: dict, timeout: float) -> dict:
             returncode = None
             log.write(f"\n[run_all] stopped after {timeout:.0f} s\n")
     seconds = time.perf_counter() - started
+    # Results are named after the benchmark (bench_import -> import.json, import.md); files of
+    # other names changed meanwhile belong to someone else's run.
+    stem = name.removeprefix("bench_")
     written = sorted(
         p.name
-        for p in RESULTS_DIR.glob("*")
-        if p.is_file()
-        and p != log_path
-        and p.name != "summary.md"
-        and before.get(p) != p.stat().st_mtime
+        for p in RESULTS_DIR.glob(f"{stem}*")
+        if p.is_file() and p != log_path and before.get(p) != p.stat().st_mtime
     )
     status = status_of(returncode)
     print(f"=== {name}: {status} in {seconds:.0f} s ===", flush=True)
