@@ -98,6 +98,16 @@ def _next_url(review, reviewer, record, mine) -> str:
     return _screen_url(review, after=record.id)
 
 
+def _form_again(verdict, reason_ids, note, error) -> dict:
+    """A refused decision or resolution, to show again with its message."""
+    return {
+        "verdict": verdict,
+        "reasons": {i for i in map(_int_or_none, reason_ids) if i is not None},
+        "note": note,
+        "error": " ".join(error.messages),
+    }
+
+
 def _screen_context(request, review, membership, record, *, form=None, status=""):
     """Everything the screening page shows for `record` (None: the queue is empty).
 
@@ -187,12 +197,7 @@ def decide(request, slug, record_id):
             note=note,
         )
     except services.ReasonRequired as error:
-        form = {
-            "verdict": verdict,
-            "reasons": {i for i in map(_int_or_none, reason_ids) if i is not None},
-            "note": note,
-            "error": " ".join(error.messages),
-        }
+        form = _form_again(verdict, reason_ids, note, error)
         context = _screen_context(request, review, membership, record, form=form)
         return _screen_response(request, context)
     except services.InvalidDecision as error:
@@ -756,12 +761,7 @@ def conflict_resolve(request, slug, record_id):
             note=note,
         )
     except services.ReasonRequired as error:
-        form = {
-            "verdict": verdict,
-            "reasons": {i for i in map(_int_or_none, reason_ids) if i is not None},
-            "note": note,
-            "error": " ".join(error.messages),
-        }
+        form = _form_again(verdict, reason_ids, note, error)
         context = _resolve_context(request, review, membership, record, ids, form=form)
         return _resolve_response(request, context)
     except services.InvalidDecision as error:
