@@ -60,19 +60,100 @@ def records_to_screen(
     return queue.order_by("id")
 
 
+# The screening page's record is read with hand-written SQL: it runs on every decision, and
+# the ORM took longer to build the queue query (~7 ms) than PostgreSQL to run it (~0.2 ms).
+# Only the columns the page shows are read (not the raw source record or the search vector);
+# `batch_source_name` and `duplicate_sources` name the record's sources.
+_SCREEN_FIELDS = (
+    "id",
+    "review_id",
+    "batch_id",
+    "position",
+    "title",
+    "abstract",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "keywords",
+    "mesh_terms",
+    "language",
+    "url",
+    "publication_type",
+    "duplicate_of_id",
+    "decision_count",
+    "relevance",
+)
+_SCREEN_SELECT = f"""
+SELECT {", ".join(f"r.{name}" for name in _SCREEN_FIELDS)},
+       b.source_name AS batch_source_name,
+       ARRAY(
+           SELECT db.source_name
+           FROM reviews_record d JOIN reviews_importbatch db ON db.id = d.batch_id
+           WHERE d.duplicate_of_id = r.id
+           ORDER BY d.batch_id
+       ) AS duplicate_sources
+FROM reviews_record r JOIN reviews_importbatch b ON b.id = r.batch_id
+"""
+
+# records_to_screen() in SQL. With `after`, the same bound inside the EXISTS clauses keeps
+# PostgreSQL from reading all of the reviewer's decisions for an anti-join.
+_QUEUE_WHERE = """
+WHERE r.review_id = %(review)s
+  AND r.duplicate_of_id IS NULL
+  AND r.decision_count < %(required)s
+  AND NOT EXISTS (
+      SELECT 1 FROM screening_decision d
+      WHERE d.record_id = r.id AND d.reviewer_id = %(reviewer)s AND d.stage = %(stage)s
+        {bound_decision}
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM screening_automationexclusion a WHERE a.record_id = r.id {bound_automated}
+  )
+  {bound_record}
+"""
+
+
+def _screen_record(sql: str, params: dict) -> Record | None:
+    records = list(Record.objects.raw(sql, params))
+    return records[0] if records else None
+
+
+def _queue_first(review: Review, reviewer, *, after_id: int | None) -> Record | None:
+    bounded = after_id is not None
+    where = _QUEUE_WHERE.format(
+        bound_decision="AND d.record_id > %(after)s" if bounded else "",
+        bound_automated="AND a.record_id > %(after)s" if bounded else "",
+        bound_record="AND r.id > %(after)s" if bounded else "",
+    )
+    order = "r.relevance DESC NULLS LAST, r.id" if review.relevance_order else "r.id"
+    params = {
+        "review": review.id,
+        "required": review.required_decisions,
+        "reviewer": reviewer.id,
+        "stage": Stage.TITLE_ABSTRACT.value,
+        "after": after_id,
+    }
+    return _screen_record(f"{_SCREEN_SELECT} {where} ORDER BY {order} LIMIT 1", params)
+
+
 def next_record(review: Review, reviewer, *, after_id: int | None = None) -> Record | None:
-    """The next record in the reviewer's queue.
+    """The next record in the reviewer's queue (records_to_screen's first), read with the
+    columns the screening page shows and its sources.
 
     In import order it continues after `after_id`, wrapping to the start, which keeps the
     index scan short however far into the review the reviewer is. In relevance order the
     most relevant record left comes next.
     """
     if after_id is not None and not review.relevance_order:
-        after = records_to_screen(review, reviewer, after_id=after_id)
-        record = after.select_related("batch").first()
+        record = _queue_first(review, reviewer, after_id=after_id)
         if record is not None:
             return record
-    return records_to_screen(review, reviewer).select_related("batch").first()
+    return _queue_first(review, reviewer, after_id=None)
 
 
 def decision_of(record: Record, reviewer) -> Decision | None:
@@ -304,9 +385,36 @@ def _prisma_inputs_from(review: Review, sources, counts: dict[str, int]):
 
 
 def record_for_screening(review: Review, record_id: int) -> Record:
-    from django.shortcuts import get_object_or_404
+    """One record of the review for the screening page (404 for any other), as next_record
+    reads it."""
+    from django.http import Http404
 
-    return get_object_or_404(Record.objects.select_related("batch"), review=review, id=record_id)
+    if not 0 < record_id < 2**63:
+        raise Http404("No such record in this review.")
+    record = _screen_record(
+        f"{_SCREEN_SELECT} WHERE r.id = %(id)s AND r.review_id = %(review)s",
+        {"id": record_id, "review": review.id},
+    )
+    if record is None:
+        raise Http404("No such record in this review.")
+    return record
+
+
+def record_to_decide(review: Review, record_id: int) -> Record:
+    """The record a decision is posted for, only its id and review (404 for any other)."""
+    from django.http import Http404
+
+    records = []
+    if 0 < record_id < 2**63:
+        records = list(
+            Record.objects.raw(
+                "SELECT id, review_id FROM reviews_record WHERE id = %s AND review_id = %s",
+                [record_id, review.id],
+            )
+        )
+    if not records:
+        raise Http404("No such record in this review.")
+    return records[0]
 
 
 def my_decisions_prefetch(reviewer):
@@ -592,7 +700,17 @@ def record_list_count(
     review: Review, membership: ReviewMember, filters: RecordFilters, *, cap=RECORD_LIST_COUNT_CAP
 ) -> int:
     """How many records match, counting no further than cap + 1 (shown as "more than cap")."""
-    return _filtered_records(review, membership, filters).values("id")[: cap + 1].count()
+    capped = _filtered_records(review, membership, filters).order_by().values("id")[: cap + 1]
+    if not filters.q:
+        return capped.count()
+    from django.db import connection, transaction
+
+    # With a search, the LIMIT makes PostgreSQL walk the review's records in id order and
+    # test each one's (TOASTed) search vector: ~130 ms for a word in 5% of 100,000 records.
+    # The GIN bitmap finds the matches at once and the count stops at cap + 1 (~10 ms).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        return capped.count()
 
 
 def record_list_batches(review: Review):

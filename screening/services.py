@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from reviews.models import ExclusionReason, Record, Review
 from screening.models import (
@@ -25,14 +26,25 @@ class ReasonRequired(ValidationError):
     """An exclusion without a reason: the form is shown again, saying why."""
 
 
-def _reasons_for(review: Review, reason_ids) -> list[ExclusionReason]:
+def _reasons_for(review: Review, reason_ids, active_reasons=None) -> list[ExclusionReason]:
+    """The review's active reasons with these ids; `active_reasons`, when the caller has read
+    them already, saves reading them again."""
     ids = []
     for value in reason_ids:
         try:
             ids.append(int(value))
         except (TypeError, ValueError):
             raise InvalidDecision(f"Unknown exclusion reason {value!r}.") from None
-    reasons = list(ExclusionReason.objects.filter(review=review, is_active=True, id__in=ids))
+    if not ids:
+        return []
+    if active_reasons is None:
+        active_reasons = ExclusionReason.objects.filter(review=review, is_active=True, id__in=ids)
+    wanted = set(ids)
+    reasons = [
+        reason
+        for reason in active_reasons
+        if reason.id in wanted and reason.is_active and reason.review_id == review.id
+    ]
     if len(reasons) != len(set(ids)):
         known = {r.id for r in reasons}
         unknown = ", ".join(str(i) for i in sorted(set(ids) - known))
@@ -50,6 +62,73 @@ def _labels(reasons) -> list[str]:
     return [r.label for r in reasons]
 
 
+# A first decision, its reasons, the record's decision count and the history entry, in one
+# statement (this runs on every keystroke decision). The unique constraint decides whether it
+# is a first decision: when the reviewer has one already, nothing is written and no id comes
+# back, so two concurrent first submits cannot both create one.
+_DECISION_CREATE_SQL = """
+WITH decision AS (
+    INSERT INTO screening_decision
+        (review_id, record_id, reviewer_id, stage, verdict, note, decided_at, updated_at)
+    VALUES
+        (%(review)s, %(record)s, %(reviewer)s, %(stage)s, %(verdict)s, %(note)s, %(now)s, %(now)s)
+    ON CONFLICT (record_id, reviewer_id, stage) DO NOTHING
+    RETURNING id
+), reasons AS (
+    INSERT INTO screening_decision_reasons (decision_id, exclusionreason_id)
+    SELECT decision.id, reason FROM decision, unnest(%(reasons)s::bigint[]) AS reason
+), counted AS (
+    UPDATE reviews_record SET decision_count = decision_count + 1
+    WHERE id = %(record)s AND EXISTS (SELECT 1 FROM decision)
+), history AS (
+    INSERT INTO screening_decisionchange
+        (review_id, record_id, reviewer_id, stage, kind, old_verdict, new_verdict,
+         old_reasons, new_reasons, old_note, new_note, changed_at)
+    SELECT %(review)s, %(record)s, %(reviewer)s, %(stage)s, %(kind)s, '', %(verdict)s,
+           '{}', %(labels)s::varchar(200)[], '', %(note)s, %(now)s
+    FROM decision
+)
+SELECT id FROM decision
+"""
+
+
+def _decision_create(review, record, reviewer, stage, verdict, reasons, note) -> Decision | None:
+    """Create the reviewer's first decision on the record (see _DECISION_CREATE_SQL), or
+    return None when they have one already."""
+    now = timezone.now()
+    params = {
+        "review": review.id,
+        "record": record.id,
+        "reviewer": reviewer.id,
+        "stage": stage,
+        "verdict": verdict,
+        "note": note,
+        "now": now,
+        "reasons": [reason.id for reason in reasons],
+        "labels": _labels(reasons),
+        "kind": DecisionChange.Kind.CREATED.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION_CREATE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    decision = Decision(
+        id=row[0],
+        review=review,
+        record=record,
+        reviewer=reviewer,
+        stage=stage,
+        verdict=verdict,
+        note=note,
+        decided_at=now,
+        updated_at=now,
+    )
+    decision._state.adding = False
+    decision._state.db = connection.alias
+    return decision
+
+
 @transaction.atomic
 def decision_record(
     *,
@@ -60,60 +139,34 @@ def decision_record(
     reason_ids=(),
     note: str = "",
     stage: str = Stage.TITLE_ABSTRACT,
+    active_reasons=None,
 ) -> Decision:
     """Save `reviewer`'s decision on `record`, or change it, keeping the old one in history.
 
     Submitting the same decision twice (two tabs, a double click) changes nothing.
     A record that others completed meanwhile can still be decided: the extra decision is kept.
+    `active_reasons`: the review's active exclusion reasons, when the caller has them.
     """
     if verdict not in Verdict.values:
         raise InvalidDecision(f"Unknown verdict {verdict!r}: use include, exclude or maybe.")
     if record.review_id != review.id:
         raise InvalidDecision("That record belongs to another review.")
-    reasons = _reasons_for(review, reason_ids)
+    reasons = _reasons_for(review, reason_ids, active_reasons)
     if verdict == Verdict.EXCLUDE and not reasons:
         raise ReasonRequired("Choose at least one exclusion reason (keys 1–9).")
     note = note.strip()
 
-    decision = (
-        Decision.objects.select_for_update()
-        .filter(record=record, reviewer=reviewer, stage=stage)
-        .first()
-    )
-    if decision is None:
-        try:
-            with transaction.atomic():
-                decision = Decision.objects.create(
-                    review=review,
-                    record=record,
-                    reviewer=reviewer,
-                    stage=stage,
-                    verdict=verdict,
-                    note=note,
-                )
-        except IntegrityError:
-            # A concurrent request (double click) created it first: treat this one as a
-            # change of that decision.
-            decision = Decision.objects.select_for_update().get(
-                record=record, reviewer=reviewer, stage=stage
-            )
-        else:
-            decision.reasons.set(reasons)
-            Record.objects.filter(pk=record.pk).update(decision_count=F("decision_count") + 1)
-            DecisionChange.objects.create(
-                review=review,
-                record=record,
-                reviewer=reviewer,
-                stage=stage,
-                kind=DecisionChange.Kind.CREATED,
-                new_verdict=verdict,
-                new_reasons=_labels(reasons),
-                new_note=note,
-            )
-            if review.relevance_order:
-                transaction.on_commit(lambda: _maybe_retrain(review))
-            return decision
+    decision = _decision_create(review, record, reviewer, stage, verdict, reasons, note)
+    if decision is not None:
+        if review.relevance_order:
+            transaction.on_commit(lambda: _maybe_retrain(review))
+        return decision
 
+    # The reviewer has a decision on this record already (perhaps saved a moment ago by a
+    # double click or a second tab): this one changes it.
+    decision = Decision.objects.select_for_update().get(
+        record=record, reviewer=reviewer, stage=stage
+    )
     old_reasons = list(decision.reasons.order_by("position", "id"))
     if decision.verdict == verdict and old_reasons == reasons and decision.note == note:
         return decision  # the same decision again: nothing to change

@@ -65,10 +65,14 @@ def _highlighted(record, review) -> dict:
 
 
 def _record_sources(record) -> list[str]:
-    """The source databases of a record: its batch's, then those of the duplicates linked to it."""
-    names = [record.batch.source_name]
-    duplicates = Record.objects.filter(duplicate_of=record).order_by("batch_id")
-    for name in duplicates.values_list("batch__source_name", flat=True):
+    """The source databases of a record: its batch's, then those of the duplicates linked to it
+    (read with the record by screening_queries.next_record and record_for_screening, or here)."""
+    names = [getattr(record, "batch_source_name", None) or record.batch.source_name]
+    duplicate_sources = getattr(record, "duplicate_sources", None)
+    if duplicate_sources is None:
+        duplicates = Record.objects.filter(duplicate_of=record).order_by("batch_id")
+        duplicate_sources = duplicates.values_list("batch__source_name", flat=True)
+    for name in duplicate_sources:
         if name not in names:
             names.append(name)
     return names
@@ -108,18 +112,22 @@ def _form_again(verdict, reason_ids, note, error) -> dict:
     }
 
 
-def _screen_context(request, review, membership, record, *, form=None, status=""):
+def _screen_context(
+    request, review, membership, record, *, form=None, status="", just_decided=None, reasons=None
+):
     """Everything the screening page shows for `record` (None: the queue is empty).
 
     `form` carries a rejected submission (verdict, reasons, note, error) to show again;
-    otherwise the reviewer's current decision, if any, is preselected.
+    otherwise the reviewer's current decision, if any, is preselected. `just_decided` is the
+    id of the record the reviewer decided in this request, when `record` came from their
+    queue: then `record` has no decision of theirs and the previous one is `just_decided`.
     """
     reviewer = request.user
     context = {
         "review": review,
         "membership": membership,
         "record": record,
-        "reasons": list(reviews_queries.active_reasons(review)),
+        "reasons": reasons if reasons is not None else list(reviews_queries.active_reasons(review)),
         # A full page shows progress at once. In an htmx swap (a decision, undo, moving on)
         # the bar already on the page is kept and refreshed by its own request once the
         # reviewer pauses: counting over the whole review must not slow every keystroke.
@@ -129,9 +137,9 @@ def _screen_context(request, review, membership, record, *, form=None, status=""
         "status": status,
     }
     if record is None:
-        context["prev_id"] = _previous_decided_record_id(review, reviewer)
+        context["prev_id"] = just_decided or _previous_decided_record_id(review, reviewer)
         return context
-    mine = screening_queries.decision_of(record, reviewer)
+    mine = None if just_decided else screening_queries.decision_of(record, reviewer)
     if form is None:
         form = {
             "verdict": mine.verdict if mine else "",
@@ -146,7 +154,8 @@ def _screen_context(request, review, membership, record, *, form=None, status=""
         sources=_record_sources(record),
         show_others=screening_queries.can_see_others(review, membership),
         others=screening_queries.others_decisions_on(record, review, membership),
-        prev_id=_previous_decided_record_id(review, reviewer, before=mine.id if mine else None),
+        prev_id=just_decided
+        or _previous_decided_record_id(review, reviewer, before=mine.id if mine else None),
         next_url=_next_url(review, reviewer, record, mine),
     )
     return context
@@ -182,11 +191,12 @@ def screen(request, slug):
 @require_POST
 def decide(request, slug, record_id):
     review, membership = reviews_queries.review_for_user(request.user, slug)
-    record = screening_queries.record_for_screening(review, record_id)
+    record = screening_queries.record_to_decide(review, record_id)
     verdict = request.POST.get("verdict", "")
     reason_ids = request.POST.getlist("reason")
     note = request.POST.get("note", "")
     after = _int_or_none(request.POST.get("after")) or record.id
+    reasons = list(reviews_queries.active_reasons(review))
     try:
         decision = services.decision_record(
             review=review,
@@ -195,10 +205,12 @@ def decide(request, slug, record_id):
             verdict=verdict,
             reason_ids=reason_ids,
             note=note,
+            active_reasons=reasons,
         )
     except services.ReasonRequired as error:
         form = _form_again(verdict, reason_ids, note, error)
-        context = _screen_context(request, review, membership, record, form=form)
+        record = screening_queries.record_for_screening(review, record.id)
+        context = _screen_context(request, review, membership, record, form=form, reasons=reasons)
         return _screen_response(request, context)
     except services.InvalidDecision as error:
         return HttpResponseBadRequest(
@@ -210,7 +222,15 @@ def decide(request, slug, record_id):
         messages.success(request, saved)
         return redirect(url)
     following = screening_queries.next_record(review, request.user, after_id=after)
-    context = _screen_context(request, review, membership, following, status=saved)
+    context = _screen_context(
+        request,
+        review,
+        membership,
+        following,
+        status=saved,
+        just_decided=record.id,
+        reasons=reasons,
+    )
     response = _screen_response(request, context, push=url)
     trigger_client_event(response, "decisionSaved", {"record": record.id, "verdict": verdict})
     return response

@@ -484,8 +484,8 @@ def test_resolve_page_query_count(
     records = _make_conflicts(review, reviewer, second_reviewer, count, start=10)
     services.conflict_resolve(review=review, record=records[0], resolver=owner, verdict="include")
     client = client_for(owner)
-    # session, user, membership+review, record, its status, conflict ids, reasons,
-    # resolution, its reasons, duplicates' sources, votes, their reasons, history
-    with django_assert_num_queries(13):
+    # session, user, membership+review, record with its duplicates' sources, its status,
+    # conflict ids, reasons, resolution, its reasons, votes, their reasons, history
+    with django_assert_num_queries(12):
         response = client.get(resolve_url(review, records[0]))
     assert len(response.context["votes"]) == 2

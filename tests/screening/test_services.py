@@ -87,6 +87,47 @@ def test_double_submit_is_idempotent(review, reviewer):
     assert DecisionChange.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_submits_make_one_decision(review, reviewer):
+    """Two requests (two tabs, a double click) racing to save the first decision: the unique
+    constraint lets one create it; the other waits for it, then finds it and changes it."""
+    import threading
+
+    from django.db import connection
+
+    record = import_records(review, 1)[0]
+    ids = reason_ids(review, "Other")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def submit(verdict):
+        try:
+            barrier.wait(timeout=10)
+            services.decision_record(
+                review=review,
+                record=record,
+                reviewer=reviewer,
+                verdict=verdict,
+                reason_ids=ids if verdict == "exclude" else (),
+            )
+        except Exception as error:  # reported below; a thread cannot fail the test itself
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(v,)) for v in ("include", "exclude")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert Decision.objects.filter(record=record).count() == 1
+    kinds = sorted(DecisionChange.objects.filter(record=record).values_list("kind", flat=True))
+    assert kinds == ["changed", "created"]
+    record.refresh_from_db()
+    assert record.decision_count == 1
+
+
 def test_database_allows_one_current_decision(review, reviewer):
     record = import_records(review, 1)[0]
     decide(review, record, reviewer, "include")

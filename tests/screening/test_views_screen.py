@@ -610,9 +610,9 @@ def test_screen_query_count_does_not_grow_with_records(
     records = import_records(review, count)
     client = client_for(reviewer)
     client.get(screen_url(review))  # warm the session
-    # session, user, membership+review, next record, duplicates' sources, reasons,
+    # session, user, membership+review, next record with its duplicates' sources, reasons,
     # progress, my decision, previous decision
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(screen_url(review))
     assert response.context["record"] == records[0]
 
@@ -629,9 +629,47 @@ def test_screen_query_count_with_decisions_seen_by_owner(
     client.get(screen_url(review))
     # ... as above, plus the others' decisions and their reasons, and the open conflicts
     # counted for an owner's navigation.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(screen_url(review, f"?record={records[0].id}"))
     assert len(response.context["others"]) == 2
+
+
+@pytest.mark.parametrize("count", [2, 4])
+@pytest.mark.parametrize("reasons", [0, 2])
+def test_decide_query_count(
+    client_for, review, reviewer, django_assert_num_queries, count, reasons
+):
+    records = import_records(review, count)
+    reason_ids = list(review.reasons.order_by("position").values_list("id", flat=True)[:reasons])
+    client = client_for(reviewer)
+    client.get(screen_url(review))
+    # session, user, membership+review, the record's id, the review's reasons; in a
+    # savepoint (the test's transaction holds the service's): the decision, its reasons, the
+    # record's count and its history entry in one statement; then the next record with its
+    # sources. With or without reasons.
+    with django_assert_num_queries(9):
+        response = client.post(
+            reverse("screening:decide", args=[review.slug, records[0].id]),
+            {"verdict": "exclude" if reasons else "include", "reason": reason_ids},
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200
+    assert response.context["record"] == records[1]
+    assert response.context["prev_id"] == records[0].id
+    assert response.context["mine"] is None
+    decision = Decision.objects.get(record=records[0])
+    assert (decision.reviewer_id, decision.verdict) == (
+        reviewer.id,
+        "exclude" if reasons else "include",
+    )
+    assert sorted(decision.reasons.values_list("id", flat=True)) == sorted(reason_ids)
+    change = DecisionChange.objects.get(record=records[0])
+    assert (change.kind, change.new_verdict, len(change.new_reasons)) == (
+        "created",
+        decision.verdict,
+        reasons,
+    )
+    assert Record.objects.get(id=records[0].id).decision_count == 1
 
 
 def test_progress_is_fetched_apart_after_htmx_swaps(client_for, review, reviewer, outsider):
