@@ -763,15 +763,16 @@ def query_plans(reviews: dict) -> dict:
         )
         entry["next_after"] = _explain_all(sql)
         entry["next_after_record"] = record.id if record else None
-        # Its anti-join as a merge join (ids only, the batch join left out).
-        _, sql = captured_queries(
-            lambda review=review, last=last: list(
-                queries.records_to_screen(review, reviewer)
-                .filter(id__gt=last)
-                .values_list("id", flat=True)[:1]
+        # The same queue with its anti-join forced to a merge join (ids only: forcing merge
+        # joins would also turn the join to the record's batch into a sort of the queue).
+        with connection.cursor() as cursor:
+            ids_sql = _client_mogrify(
+                cursor,
+                *queries.queue_sql(
+                    review, reviewer, after_id=last, select="SELECT r.id FROM reviews_record r"
+                ),
             )
-        )
-        entry["next_after_merge"] = _explain_all(sql, settings=MERGE_JOINS)
+        entry["next_after_merge"] = [explain(ids_sql, settings=MERGE_JOINS)]
 
         # Proposed: the same bound inside the EXISTS, so the anti-join's scan of the
         # reviewer's decisions starts at the bound too.
@@ -1740,14 +1741,14 @@ def plan_notes(plans: dict) -> list[str]:
     jit = any(q["jit"] for q in large["progress"])
     return [
         f"next_record(after=the record just decided), as each decision runs it: "
-        f"{at_sizes('next_after')}. Proposed: the same `record_id > after` bound inside the "
-        f"EXISTS on the reviewer's decisions (so a merge anti-join starts its scan there "
-        f"instead of at the reviewer's first decision): {at_sizes('next_after_proposal')}; "
-        f"same record at every size: {'yes' if same_next else 'NO'}. The planner's choice "
-        f"between a nested-loop and a merge anti-join flips with the statistics (one of our "
-        f"runs got the merge plan right after VACUUM ANALYZE); with the anti-join forced to a "
-        f"merge join (ids only) the app's form takes {at_sizes('next_after_merge')}, the "
-        f"proposed form "
+        f"{at_sizes('next_after')}. It has the `record_id > after` bound inside the EXISTS "
+        f"on the reviewer's decisions, so a merge anti-join starts its scan there instead of "
+        f"at the reviewer's first decision. The ORM form of the same query (with the bound): "
+        f"{at_sizes('next_after_proposal')}; same record at every size: "
+        f"{'yes' if same_next else 'NO'}. The planner's choice between a nested-loop and a "
+        f"merge anti-join flips with the statistics (one of our runs got the merge plan right "
+        f"after VACUUM ANALYZE); with the anti-join forced to a merge join the app's statement "
+        f"takes {at_sizes('next_after_merge')}, the ORM form (ids only) "
         f"{at_sizes('next_after_proposal_merge')}.",
         f"next_record() without `after` (the screening page opened from the menu) walks the "
         f"review's records in id order past every complete one, reading each wide row for "

@@ -123,7 +123,11 @@ def _screen_record(sql: str, params: dict) -> Record | None:
     return records[0] if records else None
 
 
-def _queue_first(review: Review, reviewer, *, after_id: int | None) -> Record | None:
+def queue_sql(
+    review: Review, reviewer, *, after_id: int | None, select: str = _SCREEN_SELECT
+) -> tuple[str, dict]:
+    """The reviewer's queue as SQL (its first record is next_record's), with `select` in
+    front of the WHERE clause: the screening page's columns unless told otherwise."""
     bounded = after_id is not None
     where = _QUEUE_WHERE.format(
         bound_decision="AND d.record_id > %(after)s" if bounded else "",
@@ -138,7 +142,11 @@ def _queue_first(review: Review, reviewer, *, after_id: int | None) -> Record | 
         "stage": Stage.TITLE_ABSTRACT.value,
         "after": after_id,
     }
-    return _screen_record(f"{_SCREEN_SELECT} {where} ORDER BY {order} LIMIT 1", params)
+    return f"{select} {where} ORDER BY {order} LIMIT 1", params
+
+
+def _queue_first(review: Review, reviewer, *, after_id: int | None) -> Record | None:
+    return _screen_record(*queue_sql(review, reviewer, after_id=after_id))
 
 
 def next_record(review: Review, reviewer, *, after_id: int | None = None) -> Record | None:
