@@ -43,7 +43,11 @@ class Decision(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["review", "reviewer", "stage"], name="screening_dec_reviewer"),
+            # With record last, a reviewer's decisions come in record order from the index
+            # alone: the progress counts merge them with the review's records.
+            models.Index(
+                fields=["review", "reviewer", "stage", "record"], name="screening_dec_reviewer"
+            ),
             models.Index(fields=["review", "stage", "record"], name="screening_dec_record"),
         ]
 

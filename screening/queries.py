@@ -100,21 +100,29 @@ SELECT {", ".join(f"r.{name}" for name in _SCREEN_FIELDS)},
 FROM reviews_record r JOIN reviews_importbatch b ON b.id = r.batch_id
 """
 
-# records_to_screen() in SQL. With `after`, the same bound inside the EXISTS clauses keeps
+# records_to_screen() in SQL: the first record's id is found from the review's records
+# index alone (reviews_record_unique_rev holds review, id and decision_count of the records
+# that are not duplicates), so walking past complete records reads no wide row; only the
+# record found is read whole. With `after`, the same bound inside the EXISTS clauses keeps
 # PostgreSQL from reading all of the reviewer's decisions for an anti-join.
 _QUEUE_WHERE = """
-WHERE r.review_id = %(review)s
-  AND r.duplicate_of_id IS NULL
-  AND r.decision_count < %(required)s
-  AND NOT EXISTS (
-      SELECT 1 FROM screening_decision d
-      WHERE d.record_id = r.id AND d.reviewer_id = %(reviewer)s AND d.stage = %(stage)s
-        {bound_decision}
-  )
-  AND NOT EXISTS (
-      SELECT 1 FROM screening_automationexclusion a WHERE a.record_id = r.id {bound_automated}
-  )
-  {bound_record}
+WHERE r.id = (
+  SELECT q.id FROM reviews_record q
+  WHERE q.review_id = %(review)s
+    AND q.duplicate_of_id IS NULL
+    AND q.decision_count < %(required)s
+    AND NOT EXISTS (
+        SELECT 1 FROM screening_decision d
+        WHERE d.record_id = q.id AND d.reviewer_id = %(reviewer)s AND d.stage = %(stage)s
+          {bound_decision}
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM screening_automationexclusion a WHERE a.record_id = q.id {bound_automated}
+    )
+    {bound_record}
+  ORDER BY {order}
+  LIMIT 1
+)
 """
 
 
@@ -132,9 +140,9 @@ def queue_sql(
     where = _QUEUE_WHERE.format(
         bound_decision="AND d.record_id > %(after)s" if bounded else "",
         bound_automated="AND a.record_id > %(after)s" if bounded else "",
-        bound_record="AND r.id > %(after)s" if bounded else "",
+        bound_record="AND q.id > %(after)s" if bounded else "",
+        order="q.relevance DESC NULLS LAST, q.id" if review.relevance_order else "q.id",
     )
-    order = "r.relevance DESC NULLS LAST, r.id" if review.relevance_order else "r.id"
     params = {
         "review": review.id,
         "required": review.required_decisions,
@@ -142,7 +150,7 @@ def queue_sql(
         "stage": Stage.TITLE_ABSTRACT.value,
         "after": after_id,
     }
-    return f"{select} {where} ORDER BY {order} LIMIT 1", params
+    return f"{select} {where}", params
 
 
 def _queue_first(review: Review, reviewer, *, after_id: int | None) -> Record | None:
@@ -220,8 +228,10 @@ def screening_progress(review: Review, reviewer) -> Progress:
     query. Counts of records only: nothing here tells who decided what."""
     from django.db import connection
 
-    # Narrow counts: the reviewer's decisions (with their records' counts), and two index
-    # counts over the review's records, instead of a pass over every record's row.
+    # Narrow counts from indexes alone: the reviewer's decisions in record order
+    # (screening_dec_reviewer) merged with the review's records and their decision counts
+    # (reviews_record_unique_rev includes decision_count), and two counts over the review's
+    # records, instead of a pass over every record's wide row.
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -230,6 +240,7 @@ def screening_progress(review: Review, reviewer) -> Progress:
               FROM screening_decision d JOIN reviews_record r ON r.id = d.record_id
               WHERE d.review_id = %(review)s AND d.reviewer_id = %(user)s
                 AND d.stage = %(stage)s AND r.duplicate_of_id IS NULL
+                AND r.review_id = %(review)s
             )
             SELECT
               (SELECT count(*) FROM mine),
