@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,12 +21,13 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from reviews.dedup import DedupRecord, DuplicateLink, find_duplicates
 from reviews.importers import read_records
 from reviews.importers.base import ParsedRecord, ParseError
-from reviews.models import ImportBatch, Record, Review
+from reviews.models import ImportBatch, Record, Review, search_vector_sql
 
 # Progress callbacks get (records read so far, bytes of the file, fraction parsed 0..1).
 ProgressCallback = Callable[[int, float], None]
@@ -133,8 +137,10 @@ def records_import(
     the background path) to fill in; otherwise one is created. With dry_run everything is
     done and then rolled back, so the outcome is an exact preview.
 
-    `data` is the file's bytes or its path. Given a path, the bytes are let go once decoded,
-    which keeps a large import's peak memory to the decoded text.
+    `data` is the file's bytes or its path. A large UTF-8 file in a format whose parser
+    reads pieces (RIS) is decoded a few MB at a time as it is parsed, so its whole text is
+    never in memory (300 MB of bytes become 600 MB of str once one character is beyond
+    Latin-1); other files are decoded whole, and given a path their bytes are let go then.
     """
     if isinstance(data, Path):
         check_size(data.stat().st_size, file_name)
@@ -165,7 +171,7 @@ def records_import(
     try:
         read = read_records(data, file_name=file_name, format=format)
         size = len(data)
-        data = None  # decoded now; free the bytes if the caller passed a path
+        data = None  # decoded (or held by the records' reader): free the bytes of a path
     except ParseError as error:
         raise ImportRefused(str(error), file_name=file_name) from None
     outcome.format = read.format
@@ -186,17 +192,17 @@ def records_import(
             batch.forced = previous is not None
             batch.status = ImportBatch.Status.RUNNING
             batch.save()
-            new_records = _copy_records(review, batch, read.records, progress, size)
-            if not new_records:
+            created, record_warnings = _copy_records(review, batch, read.records, progress, size)
+            if not created:
                 raise ImportRefused(
                     f"{file_name}: no records found in this {read.format} file.",
                     file_name=file_name,
                 )
-            links = _deduplicate(review, batch, new_records)
-            outcome.records_read = len(new_records)
-            outcome.records_created = len(new_records)
+            links = _deduplicate(review, batch)
+            outcome.records_read = created
+            outcome.records_created = created
             outcome.duplicates = len(links)
-            outcome.warnings = list(read.warnings) + _record_warnings(new_records)
+            outcome.warnings = list(read.warnings) + _record_warnings(record_warnings)
             batch.records_read = outcome.records_read
             batch.records_created = outcome.records_created
             batch.duplicates_found = outcome.duplicates
@@ -217,46 +223,152 @@ def records_import(
     return outcome
 
 
-@dataclass(slots=True)
-class _NewRecord:
-    position: int
-    dedup: DedupRecord
-    warnings: tuple[str, ...]
+# Files from this size on get their search vectors computed on a second connection.
+VECTOR_CONNECTION_BYTES = 1024 * 1024
+# Records per batch sent to the second connection; batches it may lag behind.
+VECTOR_BATCH = 500
+VECTOR_QUEUE = 2
+# Batches parsed but not yet copied (waiting for their vectors), at most.
+PENDING_BATCHES = 8
+COPY_COLUMNS = (*RECORD_COLUMNS, "search_vector")
+_TITLE, _ABSTRACT, _EXTRA = (RECORD_COLUMNS.index(c) for c in ("title", "abstract", "search_extra"))
+VECTOR_SQL = (
+    f"SELECT {search_vector_sql()} FROM unnest(%s::text[], %s::text[], %s::text[]) "
+    "WITH ORDINALITY AS r(title, abstract, search_extra, n) ORDER BY n"
+)
 
 
-def _copy_records(review, batch, records, progress, size) -> list[_NewRecord]:
-    """COPY the parsed records into reviews_record; return what dedup needs of each."""
-    kept: list[_NewRecord] = []
-    columns = ", ".join(RECORD_COLUMNS)
+class _Batch:
+    __slots__ = ("rows", "vectors", "error", "done")
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+        self.vectors: list[str] | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
+class _VectorWorker:
+    """Computes search vectors on a second connection, in a thread, while the import's own
+    connection copies: to_tsvector is the largest part of the server's work in an import,
+    and so it runs on the other CPU. The vectors are computed by the expression the trigger
+    uses (models.SEARCH_VECTOR_SQL), from the very texts copied, so they are the same. The
+    connection only computes: it reads and writes no table, and the import stays one
+    transaction on the main connection."""
+
+    def __init__(self):
+        self.connection = progress_connection()
+        self.jobs: queue.Queue[_Batch | None] = queue.Queue(maxsize=VECTOR_QUEUE)
+        self.thread = threading.Thread(target=self._run, name="import-vectors", daemon=True)
+        self.thread.start()
+
+    def submit(self, batch: _Batch) -> bool:
+        """Queue the batch; False when the worker is behind (the trigger computes those)."""
+        try:
+            self.jobs.put_nowait(batch)
+        except queue.Full:
+            return False
+        return True
+
+    def _run(self) -> None:
+        with self.connection.cursor() as cursor:
+            while (batch := self.jobs.get()) is not None:
+                try:
+                    rows = batch.rows
+                    cursor.execute(
+                        VECTOR_SQL,
+                        [
+                            [row[_TITLE] for row in rows],
+                            [row[_ABSTRACT] for row in rows],
+                            [row[_EXTRA] for row in rows],
+                        ],
+                    )
+                    batch.vectors = [vector for (vector,) in cursor.fetchall()]
+                except BaseException as error:  # handed to the importing thread
+                    batch.error = error
+                finally:
+                    batch.done.set()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.jobs.put(None, timeout=1)
+                break
+            except queue.Full:
+                if not self.thread.is_alive():
+                    break
+        self.thread.join()
+        self.connection.close()
+
+
+def _copy_records(
+    review, batch, records, progress, size
+) -> tuple[int, list[tuple[int, tuple[str, ...]]]]:
+    """COPY the parsed records into reviews_record; return their number and the warnings of
+    those that have some, by position.
+
+    Nothing else of a record is kept: dedup reads the batch back from the table, so a
+    large file's records are not held in memory while it is parsed.
+
+    Rows go in batches; for a large file each batch's search vectors are computed on a
+    second connection (_VectorWorker) while later records are parsed and earlier ones copied.
+    A batch the worker has no room for goes without vectors: the insert trigger computes
+    them on the main connection, so the two share the work as their speeds allow.
+    """
+    count = 0
+    warned: list[tuple[int, tuple[str, ...]]] = []
+    columns = ", ".join(COPY_COLUMNS)
     raw_connection = connection.connection
     dumps = json.dumps
     seen_bytes = 0
     copy_sql = f"COPY reviews_record ({columns}) FROM STDIN"
-    with raw_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for number, record in enumerate(records, start=1):
-            row = _row(review.pk, batch.pk, number, record, dumps)
-            copy.write_row(row)
-            # The raw JSON is about as long as the record's text in the file: a cheap
-            # estimate of how far through the file we are.
-            seen_bytes += len(row[RAW_COLUMN])
-            kept.append(
-                _NewRecord(
-                    position=number,
-                    dedup=_dedup_record(0, record),
-                    warnings=record.warnings,
-                )
-            )
-            if progress is not None and number % 2000 == 0:
-                progress(number, min(seen_bytes / size, 0.99))
-    if not kept:
-        return kept
-    # Ids come from the sequence in COPY order; map them back by position.
-    with raw_connection.cursor() as cursor:
-        cursor.execute("SELECT position, id FROM reviews_record WHERE batch_id = %s", [batch.pk])
-        ids = dict(cursor.fetchall())
-    for item in kept:
-        item.dedup = _with_id(item.dedup, ids[item.position])
-    return kept
+    worker = _VectorWorker() if size >= VECTOR_CONNECTION_BYTES else None
+    pending: deque[_Batch] = deque()
+    try:
+        with raw_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            write_row = copy.write_row
+
+            def write(ready: _Batch) -> None:
+                ready.done.wait()
+                if ready.error is not None:
+                    raise ready.error
+                if ready.vectors is None:
+                    for row in ready.rows:
+                        write_row((*row, None))
+                else:
+                    for row, vector in zip(ready.rows, ready.vectors, strict=True):
+                        write_row((*row, vector))
+
+            def dispatch(full: _Batch) -> None:
+                if worker is None or not worker.submit(full):
+                    full.done.set()
+                pending.append(full)
+                while pending and (pending[0].done.is_set() or len(pending) > PENDING_BATCHES):
+                    write(pending.popleft())
+
+            current = _Batch()
+            for number, record in enumerate(records, start=1):
+                row = _row(review.pk, batch.pk, number, record, dumps)
+                current.rows.append(row)
+                # The raw JSON is about as long as the record's text in the file: a cheap
+                # estimate of how far through the file we are.
+                seen_bytes += len(row[RAW_COLUMN])
+                count = number
+                if record.warnings:
+                    warned.append((number, record.warnings))
+                if len(current.rows) == VECTOR_BATCH:
+                    dispatch(current)
+                    current = _Batch()
+                if progress is not None and number % 2000 == 0:
+                    progress(number, min(seen_bytes / size, 0.99))
+            if current.rows:
+                dispatch(current)
+            while pending:
+                write(pending.popleft())
+    finally:
+        if worker is not None:
+            worker.close()
+    return count, warned
 
 
 def _row(review_id, batch_id, number, record: ParsedRecord, dumps):
@@ -307,43 +419,36 @@ def completeness(*, title, abstract, authors, year, journal, doi, pmid) -> int:
     )
 
 
-def _dedup_record(record_id: int, record: ParsedRecord) -> DedupRecord:
-    return DedupRecord(
-        id=record_id,
-        doi=record.doi,
-        pmid=record.pmid,
-        other_ids=tuple(sorted(record.other_ids.items())),
-        title=record.title,
-        year=record.year,
-        first_author=record.authors[0] if record.authors else "",
-        journal=record.journal,
-        completeness=completeness(
-            title=record.title,
-            abstract=record.abstract,
-            authors=record.authors,
-            year=record.year,
-            journal=record.journal,
-            doi=record.doi,
-            pmid=record.pmid,
-        ),
-    )
-
-
-def _with_id(record: DedupRecord, record_id: int) -> DedupRecord:
-    from dataclasses import replace
-
-    return replace(record, id=record_id)
-
-
-def existing_dedup_records(review: Review, *, exclude_batch: ImportBatch | None = None):
-    """The review's records that are not duplicates, as dedup sees them."""
+def dedup_records(
+    review: Review, *, batch: ImportBatch | None = None, exclude_batch: ImportBatch | None = None
+):
+    """The review's records that are not duplicates, as dedup sees them, in id order (the
+    order of import); only those of `batch` when given."""
     qs = Record.objects.filter(review=review, duplicate_of__isnull=True)
+    if batch is not None:
+        qs = qs.filter(batch=batch)
     if exclude_batch is not None:
         qs = qs.exclude(batch=exclude_batch)
-    rows = qs.values_list(
-        "id", "doi", "pmid", "other_ids", "title", "year", "authors", "journal", "abstract"
+    # Whether there is an abstract is all completeness needs of it: not the text itself.
+    rows = (
+        qs.annotate(
+            first_author=F("authors__0"),
+            has_abstract=ExpressionWrapper(~Q(abstract=""), output_field=BooleanField()),
+        )
+        .order_by("id")
+        .values_list(
+            "id",
+            "doi",
+            "pmid",
+            "other_ids",
+            "title",
+            "year",
+            "first_author",
+            "journal",
+            "has_abstract",
+        )
     )
-    for rid, doi, pmid, other_ids, title, year, authors, journal, abstract in rows.iterator(
+    for rid, doi, pmid, other_ids, title, year, author, journal, has_abstract in rows.iterator(
         chunk_size=5000
     ):
         yield DedupRecord(
@@ -353,12 +458,12 @@ def existing_dedup_records(review: Review, *, exclude_batch: ImportBatch | None 
             other_ids=tuple(sorted((other_ids or {}).items())),
             title=title,
             year=year,
-            first_author=authors[0] if authors else "",
+            first_author=author or "",
             journal=journal,
             completeness=completeness(
                 title=title,
-                abstract=abstract,
-                authors=authors,
+                abstract=has_abstract,
+                authors=bool(author),
                 year=year,
                 journal=journal,
                 doi=doi,
@@ -367,9 +472,9 @@ def existing_dedup_records(review: Review, *, exclude_batch: ImportBatch | None 
         )
 
 
-def _deduplicate(review, batch, new_records: list[_NewRecord]) -> list[DuplicateLink]:
-    existing = list(existing_dedup_records(review, exclude_batch=batch))
-    links = find_duplicates([r.dedup for r in new_records], existing=existing)
+def _deduplicate(review, batch) -> list[DuplicateLink]:
+    existing = list(dedup_records(review, exclude_batch=batch))
+    links = find_duplicates(list(dedup_records(review, batch=batch)), existing=existing)
     if links:
         with connection.connection.cursor() as cursor:
             cursor.executemany(
@@ -380,15 +485,15 @@ def _deduplicate(review, batch, new_records: list[_NewRecord]) -> list[Duplicate
     return links
 
 
-def _record_warnings(new_records: list[_NewRecord], limit: int = 200) -> list[str]:
+def _record_warnings(warned: list[tuple[int, tuple[str, ...]]], limit: int = 200) -> list[str]:
     """Record-level oddities, each with its record number; long lists are summarised."""
     lines: list[str] = []
     total = 0
-    for item in new_records:
-        for warning in item.warnings:
+    for position, warnings in warned:
+        for warning in warnings:
             total += 1
             if len(lines) < limit:
-                lines.append(f"record {item.position}: {warning}")
+                lines.append(f"record {position}: {warning}")
     if total > limit:
         lines.append(f"... and {total - limit} more record warnings.")
     return lines

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -174,8 +174,25 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.source_name})"
 
 
+# The search vector of a record, as SQL over its columns (NEW.title etc. in the trigger).
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english'::regconfig, COALESCE({title}, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, "
+    "COALESCE({abstract}, '') || ' ' || COALESCE({search_extra}, '')), 'B')"
+)
+
+
+def search_vector_sql(prefix: str = "") -> str:
+    return SEARCH_VECTOR_SQL.format(
+        title=f"{prefix}title", abstract=f"{prefix}abstract", search_extra=f"{prefix}search_extra"
+    )
+
+
 class Record(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: every index in Meta.indexes and migration 0003 starts with review_id.
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
     position = models.PositiveIntegerField(help_text="1-based number of the record in its file.")
     title = models.TextField(blank=True)
@@ -196,14 +213,13 @@ class Record(models.Model):
     publication_type = models.CharField(max_length=200, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     warnings = ArrayField(models.TextField(), default=list, blank=True)
-    # Authors and keywords flattened for full-text search (arrays cannot feed a generated column).
+    # Authors and keywords flattened for full-text search (arrays cannot feed the vector).
     search_extra = models.TextField(blank=True)
-    search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config="english")
-        + SearchVector("abstract", "search_extra", weight="B", config="english"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
+    # Always SEARCH_VECTOR_SQL of the row, kept so by the database (migration 0005): a trigger
+    # computes it on INSERT when none is given and on every UPDATE of its texts (or of the
+    # vector itself). The importer gives it, computed by that same expression on a second
+    # connection while the records are copied, so both CPUs work on a large import.
+    search_vector = SearchVectorField(null=True, editable=False)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )

@@ -31,7 +31,7 @@ from . import (
     wos_tab,
 )
 from .base import ParsedRecord, ParseError
-from .decode import decode_bytes
+from .decode import decode_bytes, utf8_pieces
 
 # How people call the formats, in the order we list them to them.
 LABELS = {
@@ -50,6 +50,9 @@ LABELS = {
 
 # How much of the file looks_like sees.
 DETECT_CHARS = 64 * 1024
+# Files from this size on are decoded piece by piece when their format's parser can read
+# pieces (parse_pieces): the text of a 300 MB file is never in memory as a whole.
+STREAM_BYTES = 8 * 1024 * 1024
 
 
 # Detection order: unmistakable starts first, the generic CSV reader last.
@@ -86,6 +89,9 @@ def read_records(data: bytes, *, file_name: str, format: str | None = None) -> R
     Raises ParseError (with the file name in its text) for an unreadable file or an unknown
     format name; iterating the records may raise one too, also naming the file.
     """
+    streamed = _read_streamed(data, file_name, format) if len(data) >= STREAM_BYTES else None
+    if streamed is not None:
+        return streamed
     try:
         text, encoding, warnings = decode_bytes(data)
         if format is None:
@@ -98,6 +104,37 @@ def read_records(data: bytes, *, file_name: str, format: str | None = None) -> R
         raise _named(error, file_name) from None
     records = _records(FORMATS[format], text, warnings, file_name)
     return ReadResult(format=format, encoding=encoding, records=records, warnings=warnings)
+
+
+def _read_streamed(data: bytes, file_name: str, format: str | None) -> ReadResult | None:
+    """read_records for a large valid UTF-8 file whose parser reads pieces; else None."""
+    if format is not None and not hasattr(FORMATS.get(format), "parse_pieces"):
+        return None
+    pieces = utf8_pieces(data)
+    if pieces is None:
+        return None
+    if format is None:
+        head = next(pieces(), "")[:DETECT_CHARS]
+        if not head.strip():
+            return None  # decode_bytes says what is wrong with it
+        try:
+            format = detect_format(head)
+        except ParseError:
+            return None
+        if not hasattr(FORMATS[format], "parse_pieces"):
+            return None
+    warnings: list[str] = []
+    records = _records_streamed(FORMATS[format], pieces(), warnings, file_name)
+    return ReadResult(format=format, encoding="utf-8", records=records, warnings=warnings)
+
+
+def _records_streamed(
+    module: ModuleType, pieces: Iterator[str], warnings: list[str], file_name: str
+) -> Iterator[ParsedRecord]:
+    try:
+        yield from module.parse_pieces(pieces, warnings)
+    except ParseError as error:
+        raise _named(error, file_name) from None
 
 
 def detect_format(text: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable, Iterator
 
 from .base import ParseError
 
@@ -85,6 +86,41 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     if b"\x00" in data:
         raise _binary(data)
     return _checked(*_decode_utf8(memoryview(data), data, start=0))
+
+
+# Bytes decoded at a time by utf8_pieces.
+PIECE_BYTES = 1 << 22
+
+
+def utf8_pieces(data: bytes) -> Callable[[], Iterator[str]] | None:
+    """For a large file: the text a few MB at a time, without the whole text in memory.
+
+    Only for the common case, valid UTF-8 (BOM or not) with no NUL byte and no signature
+    of another kind of file: then the result is a function returning a fresh iterator of
+    pieces that join to exactly decode_bytes' text. Otherwise None: use decode_bytes, which
+    decides about other encodings, damage and refusals on the whole file.
+    """
+    if not data or b"\x00" in data:
+        return None
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    if not start and any(data.startswith(bom) for bom, _ in _BOMS):
+        return None
+    if any(data.startswith(signature) for signature, _ in _SIGNATURES):
+        return None
+    view = memoryview(data)[start:]
+
+    def pieces() -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        size = len(view)
+        for offset in range(0, size, PIECE_BYTES):
+            yield decoder.decode(view[offset : offset + PIECE_BYTES], offset + PIECE_BYTES >= size)
+
+    try:
+        for _piece in pieces():  # validate first: no text is kept
+            pass
+    except UnicodeDecodeError:
+        return None
+    return pieces
 
 
 def _checked(text: str, encoding: str, warnings: list[str]) -> tuple[str, str, list[str]]:

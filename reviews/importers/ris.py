@@ -29,7 +29,7 @@ rispy supplies the tag vocabulary and the reference-type names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from string import ascii_uppercase, digits
 
 from rispy import TAG_KEY_MAPPING, TYPE_OF_REFERENCE_MAPPING
@@ -89,36 +89,86 @@ def looks_like(text_head: str) -> bool:
 
 
 def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
+    yield from parse_pieces(_slices(text), warnings)
+
+
+def parse_pieces(pieces: Iterable[str], warnings: list[str]) -> Iterator[ParsedRecord]:
+    """parse() over the file's text given piece by piece, cut anywhere (even inside a line).
+
+    A 300 MB file is then read without its whole text in memory (600 MB as a Python str
+    once it holds one character beyond Latin-1): the importer decodes it a few MB at a time.
+    """
+    seen = _Seen(pieces)
     position = 0
-    for line_no, raw, closed in _raw_records(text):
+    for line_no, raw, closed in _raw_records(seen):
         position += 1
         yield _record(position, line_no, raw, closed)
     if not position:
-        if not text.strip("\ufeff \t\r\n"):
+        if not seen.text:
             raise ParseError("the file is empty", line=1, expected="RIS records")
         raise ParseError("no RIS records found", line=1, expected="a record starting with 'TY  - '")
 
 
-def _line_chunks(text: str, start: int = 0) -> Iterator[list[str]]:
-    """The file's lines from `start`, a few MB at a time, line ends of any kind removed."""
-    has_cr = "\r" in text
-    size = len(text)
-    while start < size:
-        end = text.find("\n", start + _CHUNK)
-        if end < 0 and has_cr:
-            end = text.find("\r", start + _CHUNK)  # a file of bare CR line ends only
-        end = size if end < 0 else end + 1
-        chunk = text[start:end]
-        if has_cr:
-            chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
-        lines = chunk.split("\n")
-        if chunk[-1:] == "\n":
-            lines.pop()
-        yield lines
-        start = end
+class _Seen:
+    """The pieces, noting whether any held more than BOMs and blanks (for 'file is empty')."""
+
+    def __init__(self, pieces: Iterable[str]):
+        self.pieces = pieces
+        self.text = False
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self.pieces:
+            if not self.text and piece.strip("\ufeff \t\r\n"):
+                self.text = True
+            yield piece
 
 
-def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
+def _slices(text: str) -> Iterator[str]:
+    for start in range(0, len(text), _CHUNK):
+        yield text[start : start + _CHUNK]
+
+
+def _split_lines(chunk: str) -> list[str]:
+    if "\r" in chunk:
+        chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+    lines = chunk.split("\n")
+    if chunk[-1:] == "\n":
+        lines.pop()
+    return lines
+
+
+def _line_chunks(pieces: Iterable[str]) -> Iterator[list[str]]:
+    """The file's lines, a few MB at a time, line ends of any kind removed.
+
+    Each piece is cut after its last line end; the rest waits for the next piece. A CR is a
+    cut point only in a piece without LF and not as its last character, so a CRLF is never
+    split between two chunks.
+    """
+    carry = ""
+    first = True
+    for piece in pieces:
+        if first and piece:
+            first = False
+            if piece[:1] == "\ufeff":
+                piece = piece[1:]
+        text = carry + piece if carry else piece
+        end = text.rfind("\n") + 1
+        if not end:
+            end = text.rfind("\r", 0, len(text) - 1) + 1  # a file of bare CR line ends only
+        if not end:
+            carry = text
+            continue
+        if end == len(text):
+            carry = ""
+            yield _split_lines(text)
+        else:
+            carry = text[end:]
+            yield _split_lines(text[:end])
+    if carry:
+        yield _split_lines(carry)
+
+
+def _raw_records(pieces: Iterable[str]) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
     """(first line, {tag: [values]}, closed by ER) for each record.
 
     The loop runs once per line of a possibly 300 MB file, so it is kept lean: tag lines
@@ -135,8 +185,7 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:
     start_line = 0
     first_line = 1  # number of the chunk's first line
     single_space = False  # this record's TY line was 'TY - ', so take its other tags so too
-    # Past a BOM by offset: text[1:] would copy a file that may be 600 MB in memory.
-    for lines in _line_chunks(text, 1 if text[:1] == "\ufeff" else 0):
+    for lines in _line_chunks(pieces):
         searched = 0  # where to look for the next record's first line in this chunk
         for line in lines:
             tag = line[:2]
