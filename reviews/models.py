@@ -238,8 +238,11 @@ class Record(models.Model):
             models.Index(fields=["review", "doi"], name="reviews_record_review_doi"),
             models.Index(fields=["review", "pmid"], name="reviews_record_review_pmid"),
             models.Index(fields=["review", "year", "id"], name="reviews_record_review_year"),
+            # decision_count rides along so the screening queue and progress counts walk
+            # this index alone, not the records' wide rows (screening.queries).
             models.Index(
                 fields=["review", "id"],
+                include=["decision_count"],
                 condition=models.Q(duplicate_of__isnull=True),
                 name="reviews_record_unique_rev",
             ),
