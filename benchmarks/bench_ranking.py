@@ -20,11 +20,14 @@
                                        [--skip-speed] [--skip-simulation] [--records 100000]
     python -m benchmarks.bench_ranking --select [--workers 2]
 
---select runs the model-selection grid instead (every candidate classifier and setting on
-every dataset, seeds 1-3) and writes results/ranking_model_selection.md and .json; the
-choice in screening/ranking.py is the candidate with the best worst-case margin over the
-reference (mean WSS@95 minus ASReview's, to 2 decimals: smaller differences are within the
-seed-to-seed noise of a 3-seed mean), ties broken by the mean WSS@95 over the datasets.
+--select runs the model-selection grid instead (every candidate classifier and feature
+setting on every dataset, seeds 1-3) and writes results/ranking_model_selection.md and .json;
+the choice in screening/ranking.py is the candidate with the best worst-case margin over the
+reference (mean WSS@95 minus ASReview's, to 3 decimals, the precision of the references),
+ties broken by the mean WSS@95 over the datasets. Then, as an out-of-sample check, the best
+candidate, the model in the code and the previous model (hinge, C 0.1, include weight 10,
+title + abstract) are run on seeds 4-10, which the selection did not see. Run it with
+`nice -n 10 ... --workers 1` on the shared 2-core machine (about 30 min).
 
 Writes benchmarks/results/ranking.json and ranking.md. No database. Exit status: 0 targets
 met, 3 a target missed, 1 the benchmark failed.
@@ -88,10 +91,11 @@ def parse_seeds(value: str) -> list[int]:
 
 
 def run_simulations(seeds: list[int], retrain_every: int) -> list[dict]:
-    from screening.ranking import DEFAULT_SPEC, USE_KEYWORDS, ModelSpec, build_matrix
+    from screening.ranking import DEFAULT_SPEC, FeatureSpec, ModelSpec, build_matrix
     from screening.simulation import load_labeled_csv, simulate
 
     elas_like = ModelSpec(*ELAS_U4_LIKE)
+    plain = FeatureSpec(title_weight=0.0, keyword_weight=0.0)
     rows = []
     for path in labeled_files():
         started = time.perf_counter()
@@ -104,8 +108,8 @@ def run_simulations(seeds: list[int], retrain_every: int) -> list[dict]:
         )
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
-        if USE_KEYWORDS:  # ELAS u4 reads title + abstract only
-            _, matrix = build_matrix(load_labeled_csv(path, keywords=False).texts)
+        # ELAS u4 reads title + abstract only, as one TF-IDF block.
+        _, matrix = build_matrix(load_labeled_csv(path, keywords=False).texts, plain)
         elas = simulate(
             data, seeds=seeds, retrain_every=retrain_every, spec=elas_like, matrix=matrix
         )
@@ -173,8 +177,8 @@ def _pools() -> dict[str, list[str]]:
 def synthetic_corpus(n: int, *, seed: int = SPEED_SEED) -> tuple[list[str], np.ndarray]:
     """n records of real sentences: a title, 4-11 abstract sentences and (60% of the time)
     keywords, all drawn from relevant records' text for the relevant 3%, from irrelevant
-    records' text otherwise. Keywords are kept in the text whatever USE_KEYWORDS says: more
-    text, a larger matrix, the harder case for the speed target."""
+    records' text otherwise. The keywords are passed whatever USE_KEYWORDS says (more features,
+    the harder case for the speed target); the model's FeatureSpec decides how they are used."""
     from screening.ranking import record_text
 
     pools = _pools()
@@ -197,7 +201,7 @@ def synthetic_corpus(n: int, *, seed: int = SPEED_SEED) -> tuple[list[str], np.n
 
 
 def run_speed(n_records: int) -> dict:
-    from screening.ranking import DEFAULT_SPEC, RelevanceModel, build_matrix
+    from screening.ranking import DEFAULT_FEATURES, DEFAULT_SPEC, RelevanceModel, build_matrix
 
     log(f"  building {n_records:,} synthetic records ...")
     texts, labels = synthetic_corpus(n_records)
@@ -247,6 +251,7 @@ def run_speed(n_records: int) -> dict:
         "features": matrix.shape[1],
         "nonzeros": int(matrix.nnz),
         "model": DEFAULT_SPEC.label,
+        "feature_settings": DEFAULT_FEATURES.label,
         "build_matrix": build,
         "cases": cases,
         "target_seconds": SPEED_TARGET_SECONDS,
@@ -258,29 +263,89 @@ def run_speed(n_records: int) -> dict:
 
 # --- Model selection (--select) -------------------------------------------------------------
 
+# Seeds of the out-of-sample check: the selection sees seeds 1-3 only; the best candidate, the
+# model in the code and the previous model are then run on these too, so that a lucky pick on
+# seeds 1-3 shows.
+CHECK_SEEDS = (4, 5, 6, 7, 8, 9, 10)
+
 
 def candidates() -> list[tuple]:
-    """(classifier settings, keywords in the text?) compared: the same settings on every
-    dataset. Each classifier with scikit-learn's "balanced" weights (include weight 1) and,
-    as ASReview's ELAS u4 does (ratio 9.8), with the includes weighing 10 times the excludes."""
-    from screening.ranking import ModelSpec
+    """(classifier settings, feature settings) compared: the same settings on every dataset.
 
-    specs = [
-        ModelSpec("svm", 0.1, 1.0),
-        ModelSpec("svm", 0.1, 10.0),
-        ModelSpec("svm", 1.0, 1.0),
-        ModelSpec("svm", 1.0, 10.0),
-        ModelSpec("svm_hinge", 0.1, 10.0),
-        ModelSpec("svm_hinge", 0.3, 10.0),
-        ModelSpec("sgd", 1e-4, 1.0),
-        ModelSpec("sgd", 1e-4, 10.0),
-        ModelSpec("logistic", 1.0, 1.0),
-        ModelSpec("logistic", 1.0, 10.0),
-        ModelSpec("nb", 3.822, 1.0),
-        ModelSpec("cnb", 0.1, 1.0),
-        ModelSpec("cnb", 1.0, 1.0),
+    1. Classifiers on title + abstract: linear SVMs (hinge and squared hinge) over a grid of C
+       and include weight (the includes' total sample weight over the excludes'; 1 is
+       scikit-learn's "balanced", ASReview's ELAS u4 uses 9.8), and, from the first round,
+       SGD and naive Bayes. (Logistic regression, liblinear, C 1: 10 to 30 times slower per
+       simulation and worse in the first round; with C 30 slower still, so left out.)
+    2. TF-IDF settings, with the previous model (hinge, C 0.1, include weight 10).
+    3. Keywords: in the text, or as a separate down-weighted block.
+    4. The title as an extra down-weighted block (title words count more).
+    5. Two SVMs averaged (ModelSpec.plus), with and without the title and keyword blocks.
+    """
+    from screening.ranking import FeatureSpec, ModelSpec
+
+    plain = FeatureSpec(title_weight=0.0, keyword_weight=0.0)
+    hinge = ModelSpec("svm_hinge", 0.1, 10.0)  # the previous model
+    hinge3 = ModelSpec("svm_hinge", 0.3, 20.0)
+    squared = ModelSpec("svm", 0.1, 10.0)  # ~ ASReview's ELAS u4
+
+    def pair(first, second):
+        return ModelSpec(first.classifier, first.c, first.include_weight, plus=second)
+
+    def blocks(title, keywords=0.0, **tfidf):
+        return FeatureSpec(title_weight=title, keyword_weight=keywords, **tfidf)
+
+    grid = [
+        (ModelSpec("svm_hinge", c, w), plain)
+        for c in (0.05, 0.1, 0.3, 0.5)
+        for w in (3, 10, 20, 30)
     ]
-    return [(spec, keywords) for keywords in (True, False) for spec in specs]
+    grid += [(ModelSpec("svm", c, w), plain) for c in (0.05, 0.1) for w in (5, 10, 20)]
+    grid += [
+        (ModelSpec("svm", 0.1, 1.0), plain),
+        (ModelSpec("sgd", 1e-4, 1.0), plain),
+        (ModelSpec("nb", 3.822, 1.0), plain),
+        (ModelSpec("cnb", 1.0, 1.0), plain),
+    ]
+    grid += [
+        (hinge, blocks(0.0, **settings))
+        for settings in (
+            {"max_df": 0.5},
+            {"max_df": 0.8},
+            {"min_df": 2},
+            {"use_idf": False},
+            {"ngram_max": 3},
+            {"ngram_max": 1},
+            {"stop_words": "english"},
+            {"sublinear_tf": False},
+        )
+    ]
+    grid += [(hinge, FeatureSpec(0.0, 0.0, keywords_in_text=True))]
+    grid += [(hinge, blocks(0.0, k)) for k in (0.1, 0.2, 0.3)]
+    grid += [(hinge, blocks(t)) for t in (0.1, 0.15, 0.2, 0.3, 0.5)]
+    grid += [
+        (hinge, blocks(0.15, 0.1)),
+        (hinge, blocks(0.2, 0.1)),
+        (hinge3, blocks(0.1, 0.1)),
+        (hinge3, blocks(0.15)),
+        (hinge3, blocks(0.15, 0.1)),
+        (hinge3, blocks(0.15, 0.2)),
+        (hinge3, blocks(0.2, 0.1)),
+        (ModelSpec("svm_hinge", 0.3, 10.0), blocks(0.15, 0.1)),
+        (ModelSpec("svm_hinge", 0.5, 30.0), blocks(0.15, 0.1)),
+    ]
+    grid += [
+        (pair(hinge, hinge3), plain),
+        (pair(hinge, squared), plain),
+        (pair(hinge, hinge3), blocks(0.15)),
+        (pair(hinge, hinge3), blocks(0.15, 0.1)),
+        (pair(hinge, hinge3), blocks(0.2, 0.1)),
+        (pair(hinge, hinge3), blocks(0.3, 0.1)),
+        (pair(hinge, squared), blocks(0.15, 0.1)),
+        (pair(hinge, squared), blocks(0.2, 0.1)),
+        (pair(hinge, hinge3), FeatureSpec(0.15, 0.0, keywords_in_text=True)),
+    ]
+    return grid
 
 
 def has_keywords(path: Path) -> bool:
@@ -288,8 +353,8 @@ def has_keywords(path: Path) -> bool:
         return "keywords" in [name.strip() for name in next(csv.reader(handle), [])]
 
 
-def candidate_label(spec, keywords: bool) -> str:
-    return f"{spec.label}; {'with' if keywords else 'no'} keywords"
+def candidate_label(spec, features) -> str:
+    return f"{spec.label}; {features.label}"
 
 
 _MATRICES: dict = {}
@@ -300,15 +365,15 @@ def _selection_job(job: tuple) -> dict:
     from screening.ranking import RelevanceModel, build_matrix
     from screening.simulation import load_labeled_csv, metrics_for_order, simulate_order
 
-    path, spec, keywords, seed, retrain_every = job
-    if (path, keywords) not in _MATRICES:
-        data = load_labeled_csv(path, keywords=keywords)
-        _, matrix = build_matrix(data.texts)
+    path, spec, features, seed, retrain_every = job
+    if (path, features) not in _MATRICES:
+        data = load_labeled_csv(path, keywords=features.uses_keywords)
+        _, matrix = build_matrix(data.texts, features)
         # float64 once, rather than a conversion by liblinear at every retrain.
         matrix = matrix.astype(np.float64)
         matrix.sort_indices()
-        _MATRICES[(path, keywords)] = (data, matrix)
-    data, matrix = _MATRICES[(path, keywords)]
+        _MATRICES[(path, features)] = (data, matrix)
+    data, matrix = _MATRICES[(path, features)]
     cpu = time.process_time()
     order = simulate_order(
         matrix,
@@ -320,12 +385,10 @@ def _selection_job(job: tuple) -> dict:
     )
     metrics = metrics_for_order(data.labels[order])
     return {
+        "path": path,
         "dataset": data.name,
-        "model": candidate_label(spec, keywords),
-        "classifier": spec.classifier,
-        "c": spec.c,
-        "include_weight": spec.include_weight,
-        "keywords": keywords,
+        "spec": spec,
+        "features": features,
         "seed": seed,
         **metrics.as_dict(),
         "cpu_seconds": time.process_time() - cpu,
@@ -333,13 +396,46 @@ def _selection_job(job: tuple) -> dict:
 
 
 def selection_key(row: dict) -> tuple:
-    """Best first: the worst margin over the reference, to 2 decimals (a 3-seed mean moves by
-    about 0.01 from seed to seed, so smaller differences are noise), then the mean WSS@95."""
-    return (-round(row["worst_margin"] or 0, 2), -row["mean_wss95"])
+    """Best first: the worst margin over the reference, to 3 decimals (the precision of the
+    references and of the target's comparison), then the mean WSS@95."""
+    return (-round(row["worst_margin"] or 0, 3), -row["mean_wss95"])
+
+
+def _simulate_grid(pairs, files, seeds, retrain_every, workers) -> dict:
+    """{(label, dataset, seed): run} for every (spec, features) pair. A file without a keywords
+    column gives the same features with or without the keyword settings: simulated once."""
+    keyed = {}
+    for spec, features in pairs:
+        for path in files:
+            effective = features if has_keywords(path) else features.without_keywords()
+            for seed in seeds:
+                keyed.setdefault((str(path), spec, effective, seed), []).append(
+                    (candidate_label(spec, features), path.stem, seed)
+                )
+    jobs = [(path, spec, features, seed, retrain_every) for path, spec, features, seed in keyed]
+    results = {}
+    with ProcessPoolExecutor(workers) as pool:
+        for job, run in zip(jobs, pool.map(_selection_job, jobs, chunksize=1), strict=True):
+            log(
+                f"  {run['dataset']} {candidate_label(run['spec'], run['features'])} "
+                f"seed {run['seed']}: {run['wss95']:.3f}"
+            )
+            for key in keyed[tuple(job[:4])]:
+                results[key] = run
+    return results
+
+
+def _public(run: dict, label: str) -> dict:
+    return {
+        "dataset": run["dataset"],
+        "model": label,
+        "seed": run["seed"],
+        **{key: run[key] for key in ("wss95", "wss100", "rrf10", "fraction95", "cpu_seconds")},
+    }
 
 
 def run_selection(seeds: list[int], retrain_every: int, workers: int) -> int:
-    from screening.ranking import DEFAULT_SPEC, USE_KEYWORDS
+    from screening.ranking import DEFAULT_FEATURES, DEFAULT_SPEC, FeatureSpec, ModelSpec
 
     files = labeled_files()
     if not files:
@@ -348,100 +444,141 @@ def run_selection(seeds: list[int], retrain_every: int, workers: int) -> int:
     grid = candidates()
     # Largest datasets first, so the workers finish together.
     files.sort(key=lambda p: p.stat().st_size, reverse=True)
-    # A file without a keywords column gives the same texts either way: simulated once.
-    jobs = [
-        (str(path), spec, keywords, seed, retrain_every)
-        for path in files
-        for spec, keywords in grid
-        for seed in seeds
-        if not keywords or has_keywords(path)
-    ]
     log(f"Model selection: {len(grid)} candidates x {len(files)} datasets x {len(seeds)} seeds")
     started = time.perf_counter()
-    runs = []
-    with ProcessPoolExecutor(workers) as pool:
-        for run in pool.map(_selection_job, jobs, chunksize=1):
-            runs.append(run)
-            log(f"  {run['dataset']} {run['model']} seed {run['seed']}: {run['wss95']:.3f}")
-    seconds = time.perf_counter() - started
-    for path in files:
-        if not has_keywords(path):
-            for run in [r for r in runs if r["dataset"] == path.stem and not r["keywords"]]:
-                spec = next(s for s, _ in grid if candidate_label(s, False) == run["model"])
-                runs.append({**run, "keywords": True, "model": candidate_label(spec, True)})
-
+    results = _simulate_grid(grid, files, seeds, retrain_every, workers)
     datasets = sorted(p.stem for p in files)
-    chosen_label = candidate_label(DEFAULT_SPEC, USE_KEYWORDS)
-    table = []
-    for spec, keywords in grid:
-        label = candidate_label(spec, keywords)
-        means = {}
-        for name in datasets:
-            values = [r["wss95"] for r in runs if r["dataset"] == name and r["model"] == label]
-            means[name] = float(np.mean(values))
+    chosen_label = candidate_label(DEFAULT_SPEC, DEFAULT_FEATURES)
+    previous = (ModelSpec("svm_hinge", 0.1, 10.0), FeatureSpec(0.0, 0.0))
+    previous_label = candidate_label(*previous)
+
+    def summary(label: str, seed_list) -> dict:
+        means = {
+            name: float(np.mean([results[(label, name, seed)]["wss95"] for seed in seed_list]))
+            for name in datasets
+        }
         margins = [means[n] - REFERENCE_WSS95[n] for n in datasets if n in REFERENCE_WSS95]
+        return {
+            "wss95": means,
+            "worst_margin": min(margins) if margins else None,
+            "mean_wss95": float(np.mean(list(means.values()))),
+        }
+
+    table = []
+    for spec, features in grid:
+        label = candidate_label(spec, features)
         table.append(
             {
                 "model": label,
-                "classifier": spec.classifier,
-                "c": spec.c,
-                "include_weight": spec.include_weight,
-                "keywords": keywords,
-                "wss95": means,
-                "worst_margin": min(margins) if margins else None,
-                "mean_wss95": float(np.mean(list(means.values()))),
-                "cpu_seconds": float(sum(r["cpu_seconds"] for r in runs if r["model"] == label)),
+                "classifier": spec.label,
+                "features": features.label,
+                **summary(label, seeds),
+                "cpu_seconds": float(
+                    sum(run["cpu_seconds"] for (lab, _, _), run in results.items() if lab == label)
+                ),
                 "chosen": label == chosen_label,
+                "previous": label == previous_label,
             }
         )
     table.sort(key=selection_key)
     best = table[0]
+
+    # Out-of-sample check on seeds the selection did not see.
+    check_labels = list(dict.fromkeys([best["model"], chosen_label, previous_label]))
+    check_pairs = [
+        pair
+        for pair in [*grid, (DEFAULT_SPEC, DEFAULT_FEATURES), previous]
+        if candidate_label(*pair) in check_labels
+    ]
+    check_pairs = list({candidate_label(*pair): pair for pair in check_pairs}.values())
+    log(f"Out-of-sample check: {len(check_pairs)} models, seeds {CHECK_SEEDS}")
+    check_results = _simulate_grid(check_pairs, files, CHECK_SEEDS, retrain_every, workers)
+    results.update(check_results)
+    check = [
+        {"model": candidate_label(*pair), **summary(candidate_label(*pair), CHECK_SEEDS)}
+        for pair in check_pairs
+    ]
+    seconds = time.perf_counter() - started
+    runs = [
+        _public(run, label)
+        for (label, _name, _seed), run in sorted(results.items(), key=lambda item: item[0])
+    ]
     payload = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_end": os.getloadavg(),
         "seeds": seeds,
+        "check_seeds": list(CHECK_SEEDS),
         "retrain_every": retrain_every,
         "reference_wss95": REFERENCE_WSS95,
         "table": table,
         "best": best["model"],
         "in_code": chosen_label,
+        "previous": previous_label,
+        "check": check,
         "runs": runs,
         "seconds": seconds,
     }
     (RESULTS_DIR / "ranking_model_selection.json").write_text(json.dumps(payload, indent=2))
-    headers = ["model", *datasets, "worst margin", "mean", "CPU s"]
-    rows = [
+    headers = ["model", "features", *datasets, "worst margin", "mean", "CPU s"]
+    rows = []
+    for row in table:
+        marks = [m for m, on in (("chosen", row["chosen"]), ("previous", row["previous"])) if on]
+        name = f"**{row['classifier']}** ({', '.join(marks)})" if marks else row["classifier"]
+        rows.append(
+            [
+                name,
+                row["features"],
+                *[f"{row['wss95'][n]:.3f}" for n in datasets],
+                f"{row['worst_margin']:+.3f}",
+                f"{row['mean_wss95']:.3f}",
+                f"{row['cpu_seconds']:.0f}",
+            ]
+        )
+    reference = [f"{REFERENCE_WSS95[n]:.3f}" if n in REFERENCE_WSS95 else "" for n in datasets]
+    rows.append(["ASReview LAB 3.0.8, ELAS u4 (reference)", "", *reference, "", "", ""])
+    check_rows = [
         [
-            f"**{row['model']}** (chosen)" if row["chosen"] else row["model"],
+            row["model"],
             *[f"{row['wss95'][n]:.3f}" for n in datasets],
             f"{row['worst_margin']:+.3f}",
             f"{row['mean_wss95']:.3f}",
-            f"{row['cpu_seconds']:.0f}",
         ]
-        for row in table
+        for row in check
     ]
-    reference = [f"{REFERENCE_WSS95[n]:.3f}" if n in REFERENCE_WSS95 else "" for n in datasets]
-    rows.append(["ASReview LAB 3.0.8, ELAS u4 (reference)", *reference, "", "", ""])
+    load = ", ".join(f"{x:.1f}" for x in payload["load_average_end"])
     lines = [
         "# Ranking model selection",
         "",
-        f"Generated {payload['generated']} by `python -m benchmarks.bench_ranking --select` "
-        f"in {seconds / 60:.0f} min.",
+        f"Generated {payload['generated']} by `python -m benchmarks.bench_ranking --select "
+        f"--workers {workers}` in {seconds / 60:.0f} min on {os.cpu_count()} CPUs (load "
+        f"average at the end {load}; the machine is shared).",
         "",
         f"Mean WSS@95 over seeds {', '.join(map(str, seeds))} per dataset (label_included) "
         "and candidate. Protocol as the product and `manage.py simulate_ranking`: 1 random "
         f"include + 1 random exclude as priors, retrained after every {retrain_every} labels, "
-        "highest score first. Features: TF-IDF of title + abstract (+ keywords where said), "
-        "word unigrams and bigrams, sublinear tf (screening/ranking.py). Include weight: "
-        "total sample weight of the includes over that of the excludes (1 = scikit-learn's "
-        "balanced). Worst margin: the smallest (ours - ASReview) over the datasets. Sorted by "
-        "worst margin to 2 decimals (a 3-seed mean moves by about 0.01 with the seeds, so "
-        "smaller differences are noise), then by mean. CPU s: all 12 simulations of the row. "
-        "Nagtegaal_2019 has "
-        "no keywords column: its figures are the same with and without keywords.",
+        "highest score first. Features (screening/ranking.py FeatureSpec): TF-IDF of title + "
+        "abstract, word unigrams and bigrams, sublinear tf, unless said otherwise; a title "
+        "block x w adds the TF-IDF of the title alone times w, a keyword block x w the TF-IDF "
+        "of the keywords alone (unigrams) times w. Include weight: total sample weight of the "
+        "includes over that of the excludes (1 = scikit-learn's balanced). A + B: two "
+        "classifiers, the score is the mean of their signed distances to the hyperplane. "
+        "Worst margin: the smallest (ours - ASReview) over the datasets. Sorted by worst "
+        "margin to 3 decimals (the precision of the reference figures and of the target), "
+        "then by mean. CPU s: the row's simulations. Nagtegaal_2019 "
+        "has no keywords column: its figures are the same with and without keywords.",
         "",
         markdown_table(headers, rows),
         "",
-        f"Best by this rule: {best['model']}. In the code: {chosen_label}.",
+        f"Best by this rule: {best['model']}. In the code: {chosen_label}. Previous model: "
+        f"{previous_label}.",
+        "",
+        f"## Out-of-sample check: seeds {', '.join(map(str, CHECK_SEEDS))}",
+        "",
+        "The same protocol on seeds the selection did not look at (mean WSS@95 over the "
+        "seeds), for the best candidate, the model in the code and the previous model. The "
+        "reference figures are ASReview's on seeds 1-3 (not measured on these seeds).",
+        "",
+        markdown_table(["model", *datasets, "worst margin", "mean"], check_rows),
         "",
         "To speed the grid up, a simulation here stops retraining once every relevant record "
         "has been found and at least 10% of the records screened, and appends the rest in the "
@@ -513,21 +650,22 @@ def write_results(result: dict) -> None:
             for row in simulation["datasets"]
         ]
         seeds = simulation["seeds"]
-        text = "title + abstract + keywords" if simulation["keywords"] else "title + abstract"
         lines += [
             "## Simulation",
             "",
-            f"Model: {simulation['model']}; features: TF-IDF of {text}, "
-            f"word unigrams and bigrams, sublinear tf. Seeds {', '.join(map(str, seeds))}; "
+            f"Model: {simulation['model']}; features: {simulation['features']} (TF-IDF, "
+            "word unigrams and bigrams, sublinear tf; the title block is the TF-IDF of the "
+            "title alone, the keyword block that of the keywords alone, unigrams, each times "
+            f"its weight). Seeds {', '.join(map(str, seeds))}; "
             f"priors: 1 random include + 1 random exclude; retrained after every "
             f"{simulation['retrain_every']} labels; label column label_included. Figures are "
             "means over the seeds; priors count as screened records. Random: expected values "
             "for random order after the same priors. Target: mean WSS@95 >= ASReview LAB 3.0.8 "
             "default model (ELAS u4), compared at 3 decimals. ELAS u4-like here: ASReview's "
             "model as re-implemented here (LinearSVC, squared hinge, C = 0.1, include weight "
-            "10, title + abstract) through the same protocol, for context: it shows how much of "
-            "a gap is the model and how much the seeds and priors. The choice of model: "
-            "ranking_model_selection.md.",
+            "10, title + abstract as one block) through the same protocol, for context: it "
+            "shows how much of a gap is the model and how much the seeds and priors. The "
+            "choice of model: ranking_model_selection.md.",
             "",
             markdown_table(headers, rows),
             "",
@@ -559,9 +697,10 @@ def write_results(result: dict) -> None:
             "",
             f"{speed['records']:,} synthetic records ({speed['relevant']:,} relevant, "
             f"{speed['mean_chars']:,.0f} characters on average) of real titles, abstract "
-            "sentences and keywords from the labelled datasets (keywords kept in the text, the "
-            f"heavier case); {speed['features']:,} "
-            f"features, {speed['nonzeros']:,} non-zeros. Model: {speed['model']}.",
+            "sentences and keywords from the labelled datasets (keywords on 60% of them); "
+            f"{speed['features']:,} "
+            f"features, {speed['nonzeros']:,} non-zeros. Model: {speed['model']}; features: "
+            f"{speed['feature_settings']}.",
             "",
             f"build_matrix (TF-IDF, once per review, cached): {build['seconds']:.1f} s "
             f"({build['cpu_seconds']:.1f} s CPU). Not part of the target.",
@@ -625,10 +764,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"Simulation: {len(files)} datasets, seeds {args.seeds}, K={args.retrain_every}")
         datasets = run_simulations(seeds, args.retrain_every) if files else []
-        from screening.ranking import USE_KEYWORDS
+        from screening.ranking import DEFAULT_FEATURES, USE_KEYWORDS
 
         result["simulation"] = {
             "model": DEFAULT_SPEC.label,
+            "features": DEFAULT_FEATURES.label,
             "keywords": USE_KEYWORDS,
             "seeds": seeds,
             "retrain_every": args.retrain_every,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from reviews.models import Record, Review
 from screening.models import Decision, RankingRun, Stage
 from screening.queries import screenable_records, training_labels
-from screening.ranking import RelevanceModel, build_matrix, record_text
+from screening.ranking import DEFAULT_FEATURES, RelevanceModel, build_matrix, record_text
 
 
 def _cache_path(review: Review) -> Path:
@@ -32,8 +32,8 @@ def _cache_path(review: Review) -> Path:
 def review_matrix(review: Review):
     """(record ids, TF-IDF matrix) of the review's screenable records, cached on disk.
 
-    The cache is used while the set of records is unchanged; an import or a change to the
-    duplicates rebuilds it.
+    The cache is used while the set of records and the model's features are unchanged; an
+    import, a change to the duplicates or new features (a new model) rebuild it.
     """
     ids = np.fromiter(
         screenable_records(review).order_by("id").values_list("id", flat=True), dtype=np.int64
@@ -42,14 +42,15 @@ def review_matrix(review: Review):
     if path.exists():
         try:
             cached = joblib.load(path)
-            if np.array_equal(cached["ids"], ids):
+            same_features = cached.get("features") == repr(DEFAULT_FEATURES)
+            if same_features and np.array_equal(cached["ids"], ids):
                 return ids, cached["matrix"]
         except Exception:  # a damaged or old cache is rebuilt, never trusted
             pass
     rows = screenable_records(review).order_by("id").values_list("title", "abstract", "keywords")
     texts = [record_text(t, a, " ".join(k)) for t, a, k in rows.iterator(chunk_size=5000)]
     _vectorizer, matrix = build_matrix(texts)
-    joblib.dump({"ids": ids, "matrix": matrix}, path)
+    joblib.dump({"ids": ids, "matrix": matrix, "features": repr(DEFAULT_FEATURES)}, path)
     return ids, matrix
 
 

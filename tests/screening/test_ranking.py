@@ -16,13 +16,17 @@ from django.core.management import CommandError, call_command
 
 from screening.ranking import (
     CLASSIFIERS,
+    DEFAULT_FEATURES,
     DEFAULT_SPEC,
+    FIELD_SEPARATOR,
     USE_KEYWORDS,
+    FeatureSpec,
     ModelSpec,
     RelevanceModel,
     build_matrix,
     record_text,
     sample_weights,
+    split_fields,
 )
 from screening.simulation import (
     LabeledDataError,
@@ -50,25 +54,86 @@ IRRELEVANT = [
 ]
 
 
-def test_record_text_joins_the_parts_and_skips_empty_ones():
-    assert record_text("Title", "Abstract.", "a; b", use_keywords=True) == "Title\nAbstract.\na; b"
-    assert record_text("Title", "", None, use_keywords=True) == "Title"
-    assert record_text(None, "  ", "k", use_keywords=True) == "k"
-    assert record_text("Title", "Abstract.", "a; b", use_keywords=False) == "Title\nAbstract."
+SEP = FIELD_SEPARATOR
+
+
+def test_record_text_keeps_three_fields_and_split_fields_reads_them_back():
+    assert record_text(" Title ", "Abstract.", "a; b", use_keywords=True) == (
+        f"Title{SEP}Abstract.{SEP}a; b"
+    )
+    assert record_text("Title", "", None, use_keywords=True) == f"Title{SEP}{SEP}"
+    assert record_text(None, "  ", "k", use_keywords=True) == f"{SEP}{SEP}k"
+    assert record_text("Title", "Abstract.", "a; b", use_keywords=False) == (
+        f"Title{SEP}Abstract.{SEP}"
+    )
+    # A separator inside a field cannot shift the fields.
+    assert record_text(f"A{SEP}B", "C", "", use_keywords=True) == f"A B{SEP}C{SEP}"
+    assert split_fields(f"Title{SEP}Abstract.{SEP}a; b") == ("Title", "Abstract.", "a; b")
+    assert split_fields("Just text") == ("", "Just text", "")
 
 
 def test_record_text_keywords_by_default_as_chosen():
-    expected = "T\nA\nk" if USE_KEYWORDS else "T\nA"
+    assert DEFAULT_FEATURES.uses_keywords == USE_KEYWORDS
+    expected = f"T{SEP}A{SEP}k" if USE_KEYWORDS else f"T{SEP}A{SEP}"
     assert record_text("T", "A", "k") == expected
 
 
 def test_build_matrix_has_a_row_per_text_and_bigrams():
-    vectorizer, matrix = build_matrix(RELEVANT + IRRELEVANT)
+    plain = FeatureSpec(title_weight=0.0, keyword_weight=0.0)
+    vectorizer, matrix = build_matrix(RELEVANT + IRRELEVANT, plain)
     assert matrix.shape[0] == 8
+    assert matrix.dtype == np.float32
     assert "statin therapy" in vectorizer.vocabulary_
     assert "therapy" in vectorizer.vocabulary_
+    assert matrix.shape[1] == len(vectorizer.vocabulary_)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     assert np.allclose(norms, 1.0, atol=1e-6)
+
+
+def test_build_matrix_title_and_keyword_blocks_are_weighted():
+    features = FeatureSpec(title_weight=0.5, keyword_weight=0.25)
+    texts = [
+        record_text(
+            "Statin trial", "Atorvastatin lowers LDL", "Statins; Humans", use_keywords=True
+        ),
+        record_text("Reading", "Phonics in school", "Humans", use_keywords=True),
+        record_text("Maize", "Nitrogen and yield", "", use_keywords=True),
+    ]
+    vectorizer, matrix = build_matrix(texts, features)
+    n_text = len(vectorizer.text.vocabulary_)
+    n_title = len(vectorizer.title.vocabulary_)
+    n_keywords = len(vectorizer.keywords.vocabulary_)
+    assert matrix.shape == (3, n_text + n_title + n_keywords)
+    # Keywords are unigrams only (in the product they arrive joined by spaces).
+    assert sorted(vectorizer.keywords.vocabulary_) == ["humans", "statins"]
+    dense = matrix.toarray()
+
+    def block_norms(start, stop):
+        return np.sqrt((dense[:, start:stop] ** 2).sum(axis=1))
+
+    assert np.allclose(block_norms(0, n_text), 1.0, atol=1e-6)
+    assert np.allclose(block_norms(n_text, n_text + n_title), 0.5, atol=1e-6)
+    assert np.allclose(block_norms(n_text + n_title, None), [0.25, 0.25, 0.0], atol=1e-6)
+    # Keywords are not in the main block unless keywords_in_text.
+    assert "humans" not in vectorizer.vocabulary_
+    # transform() gives the same rows as fit_transform().
+    assert np.allclose(vectorizer.transform(texts).toarray(), dense, atol=1e-6)
+
+
+def test_build_matrix_leaves_out_empty_blocks():
+    features = FeatureSpec(title_weight=0.5, keyword_weight=0.25)
+    vectorizer, matrix = build_matrix(RELEVANT + IRRELEVANT, features)  # no title, keywords
+    assert vectorizer.title is None and vectorizer.keywords is None
+    assert matrix.shape[1] == len(vectorizer.vocabulary_)
+    in_text = FeatureSpec(title_weight=0.0, keyword_weight=0.0, keywords_in_text=True)
+    vectorizer, _ = build_matrix([record_text("T", "A", "Humans", use_keywords=True)], in_text)
+    assert "humans" in vectorizer.vocabulary_
+
+
+def test_feature_spec_without_keywords_and_label():
+    assert FeatureSpec(0.2, 0.1).without_keywords() == FeatureSpec(0.2, 0.0)
+    assert FeatureSpec(0.2, 0.1).label == "title + abstract, title block x0.2, keyword block x0.1"
+    assert FeatureSpec(0.0, 0.0, ngram_max=1).label == "title + abstract, ngram_max=1"
 
 
 def test_relevance_model_fit_and_score_texts_ranks_relevant_first():
@@ -113,6 +178,35 @@ def test_relevance_model_fitted_on_matrix_cannot_score_texts():
         model.score(RELEVANT)
 
 
+def test_relevance_model_pair_averages_the_distances_to_the_hyperplanes():
+    data = load_labeled_csv(TOY)
+    _, matrix = build_matrix(data.texts)
+    labelled = np.array([2, 0, 1, 7, 3, 4])
+    first, second = ModelSpec("svm_hinge", 0.1, 10.0), ModelSpec("svm", 1.0, 1.0)
+    pair = RelevanceModel(ModelSpec("svm_hinge", 0.1, 10.0, plus=second))
+    pair.fit(matrix[labelled], data.labels[labelled])
+    assert len(pair.classifiers) == 2
+    expected = 0
+    for spec in (first, second):
+        single = RelevanceModel(spec).fit(matrix[labelled], data.labels[labelled])
+        distance = single.score(matrix) / np.linalg.norm(single.classifier.coef_)
+        expected = expected + distance / 2
+    scores = pair.score(matrix)
+    assert np.allclose(scores, expected)
+    # The score of a record does not depend on which other records are scored with it.
+    assert np.allclose(pair.score(matrix[5:9]), scores[5:9])
+    assert pair.spec.label == (
+        "SVM (hinge) C=0.1, include weight 10 + SVM (squared hinge) C=1, include weight 1"
+    )
+
+
+def test_model_spec_pairs_only_linear_classifiers():
+    with pytest.raises(ValueError, match="only among svm, svm_hinge, logistic"):
+        ModelSpec("svm_hinge", plus=ModelSpec("nb", 1.0))
+    with pytest.raises(ValueError, match="At most two"):
+        ModelSpec("svm", plus=ModelSpec("svm", plus=ModelSpec("svm")))
+
+
 def test_model_spec_rejects_unknown_classifier():
     with pytest.raises(ValueError, match="Unknown classifier 'forest'"):
         ModelSpec("forest")
@@ -137,8 +231,8 @@ def test_load_labeled_csv_counts_empty_labels_as_irrelevant():
     with TOY.open(newline="", encoding="utf-8") as handle:
         row = list(csv.DictReader(handle))[11]
     assert row["abstract"] == ""
-    assert data.texts[11] == f"{row['title']}\n{row['keywords']}"
-    assert load_labeled_csv(TOY, keywords=False).texts[11] == row["title"]
+    assert data.texts[11] == f"{row['title']}{SEP}{SEP}{row['keywords']}"
+    assert load_labeled_csv(TOY, keywords=False).texts[11] == f"{row['title']}{SEP}{SEP}"
 
 
 def test_load_labeled_csv_missing_column(tmp_path):

@@ -142,3 +142,23 @@ def test_stopping_state_uses_screening_order(ranked_review, owner):
     assert (state["screened"], state["total"]) == (6, 20)
     assert state["stopping"].screened_since_last_include == 5
     assert state["stopping"].can_stop is False
+
+
+def test_cached_matrix_is_rebuilt_for_other_features_or_records(ranked_review, settings, tmp_path):
+    import joblib
+
+    from screening.ranking_service import _cache_path, review_matrix
+
+    settings.RANKING_CACHE_DIR = str(tmp_path)
+    ids, matrix = review_matrix(ranked_review)
+    assert (len(ids), matrix.shape[0]) == (20, 20)
+    path = _cache_path(ranked_review)
+    cached = joblib.load(path)
+    assert sorted(cached) == ["features", "ids", "matrix"]
+    # A cache written for other features (an earlier model) is not used: it is rebuilt.
+    joblib.dump({**cached, "features": "FeatureSpec(old)", "matrix": None}, path)
+    assert review_matrix(ranked_review)[1] is not None
+    assert joblib.load(path)["features"] == cached["features"]
+    # Nor is one for another set of records.
+    joblib.dump({**cached, "ids": cached["ids"][:5], "matrix": None}, path)
+    assert review_matrix(ranked_review)[1].shape[0] == 20
