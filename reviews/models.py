@@ -228,8 +228,6 @@ class Record(models.Model):
     # Current title/abstract decisions, kept by the screening services so that the
     # "next record" query needs no count over the decisions table.
     decision_count = models.PositiveSmallIntegerField(default=0)
-    # Relevance score from the ranking model (screening.ranking); higher = more relevant.
-    relevance = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -250,13 +248,6 @@ class Record(models.Model):
                 fields=["review", "decision_count"],
                 condition=models.Q(duplicate_of__isnull=True),
                 name="reviews_record_review_count",
-            ),
-            models.Index(
-                models.F("review"),
-                models.F("relevance").desc(nulls_last=True),
-                models.F("id"),
-                condition=models.Q(duplicate_of__isnull=True),
-                name="reviews_record_relevance",
             ),
         ]
         constraints = [

@@ -177,6 +177,35 @@ class PrismaManual(models.Model):
         return f"PRISMA numbers of {self.review}"
 
 
+class RelevanceScore(models.Model):
+    """A record's score from the latest relevance model: higher = more relevant.
+
+    Kept apart from the wide record rows: each training rewrites every score of the review,
+    which as an UPDATE of reviews_record took a minute at 100,000 records (every index of the
+    table rewritten) and locked the rows that decisions update meanwhile.
+    """
+
+    record = models.OneToOneField(
+        Record, primary_key=True, on_delete=models.CASCADE, related_name="relevance_score"
+    )
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        indexes = [
+            # The relevance-ordered queue walks this: highest score first, ties by import order.
+            models.Index(
+                models.F("review"),
+                models.F("score").desc(),
+                models.F("record"),
+                name="screening_score_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"record {self.record_id}: {self.score:.3f}"
+
+
 class RankingRun(models.Model):
     """One training of a review's relevance model, queued, running or done."""
 

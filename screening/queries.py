@@ -56,6 +56,7 @@ def records_to_screen(
     if after_id is not None:
         queue = queue.filter(id__gt=after_id)
     if review.relevance_order:
+        queue = queue.annotate(relevance=F("relevance_score__score"))
         return queue.order_by(F("relevance").desc(nulls_last=True), "id")
     return queue.order_by("id")
 
@@ -86,11 +87,11 @@ _SCREEN_FIELDS = (
     "publication_type",
     "duplicate_of_id",
     "decision_count",
-    "relevance",
 )
 _SCREEN_SELECT = f"""
 SELECT {", ".join(f"r.{name}" for name in _SCREEN_FIELDS)},
        b.source_name AS batch_source_name,
+       (SELECT s.score FROM screening_relevancescore s WHERE s.record_id = r.id) AS relevance,
        ARRAY(
            SELECT db.source_name
            FROM reviews_record d JOIN reviews_importbatch db ON db.id = d.batch_id
@@ -106,23 +107,37 @@ FROM reviews_record r JOIN reviews_importbatch b ON b.id = r.batch_id
 # record found is read whole. With `after`, the same bound inside the EXISTS clauses keeps
 # PostgreSQL from reading all of the reviewer's decisions for an anti-join.
 _QUEUE_WHERE = """
-WHERE r.id = (
-  SELECT q.id FROM reviews_record q
-  WHERE q.review_id = %(review)s
-    AND q.duplicate_of_id IS NULL
-    AND q.decision_count < %(required)s
-    AND NOT EXISTS (
-        SELECT 1 FROM screening_decision d
-        WHERE d.record_id = q.id AND d.reviewer_id = %(reviewer)s AND d.stage = %(stage)s
-          {bound_decision}
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM screening_automationexclusion a WHERE a.record_id = q.id {bound_automated}
-    )
-    {bound_record}
-  ORDER BY {order}
-  LIMIT 1
+WHERE r.id = ({first})
+"""
+# The conditions on a queued record q.
+_QUEUE_CONDITIONS = """
+q.review_id = %(review)s
+AND q.duplicate_of_id IS NULL
+AND q.decision_count < %(required)s
+AND NOT EXISTS (
+    SELECT 1 FROM screening_decision d
+    WHERE d.record_id = q.id AND d.reviewer_id = %(reviewer)s AND d.stage = %(stage)s
+      {bound_decision}
 )
+AND NOT EXISTS (
+    SELECT 1 FROM screening_automationexclusion a WHERE a.record_id = q.id {bound_automated}
+)
+{bound_record}
+"""
+# Import order: the first queued record by id.
+_FIRST_BY_ID = """
+SELECT q.id FROM reviews_record q
+WHERE {conditions} {unscored}
+ORDER BY q.id
+LIMIT 1
+"""
+# Relevance order: the highest score first (walking screening_score_order), ties by import
+# order; records imported since the last training have no score and come after, by id.
+_FIRST_BY_SCORE = """
+SELECT s.record_id FROM screening_relevancescore s JOIN reviews_record q ON q.id = s.record_id
+WHERE s.review_id = %(review)s AND {conditions}
+ORDER BY s.score DESC, s.record_id
+LIMIT 1
 """
 
 
@@ -137,12 +152,23 @@ def queue_sql(
     """The reviewer's queue as SQL (its first record is next_record's), with `select` in
     front of the WHERE clause: the screening page's columns unless told otherwise."""
     bounded = after_id is not None
-    where = _QUEUE_WHERE.format(
+    conditions = _QUEUE_CONDITIONS.format(
         bound_decision="AND d.record_id > %(after)s" if bounded else "",
         bound_automated="AND a.record_id > %(after)s" if bounded else "",
         bound_record="AND q.id > %(after)s" if bounded else "",
-        order="q.relevance DESC NULLS LAST, q.id" if review.relevance_order else "q.id",
     )
+    if review.relevance_order:
+        unscored = (
+            "AND NOT EXISTS (SELECT 1 FROM screening_relevancescore u WHERE u.record_id = q.id)"
+        )
+        # COALESCE runs the second subquery only when the first finds nothing.
+        first = (
+            f"COALESCE(({_FIRST_BY_SCORE.format(conditions=conditions)}), "
+            f"({_FIRST_BY_ID.format(conditions=conditions, unscored=unscored)}))"
+        )
+    else:
+        first = _FIRST_BY_ID.format(conditions=conditions, unscored="")
+    where = _QUEUE_WHERE.format(first=first)
     params = {
         "review": review.id,
         "required": review.required_decisions,

@@ -2,7 +2,7 @@
 
 The model itself (TF-IDF + linear classifier, chosen by simulation) is screening/ranking.py;
 this module gives it the review's records and labels, caches the TF-IDF matrix per review
-(rebuilt when the set of records changes) and writes the scores to Record.relevance, which
+(rebuilt when the set of records changes) and writes the scores to RelevanceScore, which
 the reviewers' queues follow when the review uses relevance order.
 """
 
@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reviews.models import Record, Review
-from screening.models import Decision, RankingRun, Stage
+from reviews.models import Review
+from screening.models import Decision, RankingRun, RelevanceScore, Stage
 from screening.queries import screenable_records, training_labels
 from screening.ranking import DEFAULT_FEATURES, RelevanceModel, build_matrix, record_text
 
@@ -116,11 +116,14 @@ def ranking_train(*, run_id: int) -> RankingRun:
             )
         model = RelevanceModel().fit(matrix[train_rows], train_labels)
         scores = model.score(matrix)
-        with connection.cursor() as cursor:
+        # The review's scores replaced at once, in a narrow table of their own: the queue
+        # reads the old ones until this commits, and no record row is touched or locked.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM screening_relevancescore WHERE review_id = %s", [review.id])
             cursor.execute(
-                "UPDATE reviews_record r SET relevance = v.score "
-                "FROM unnest(%s::bigint[], %s::float8[]) AS v(id, score) WHERE r.id = v.id",
-                [ids.tolist(), scores.tolist()],
+                "INSERT INTO screening_relevancescore (record_id, review_id, score) "
+                "SELECT v.id, %s, v.score FROM unnest(%s::bigint[], %s::float8[]) AS v(id, score)",
+                [review.id, ids.tolist(), scores.tolist()],
             )
         RankingRun.objects.filter(pk=run.pk).update(
             status=RankingRun.Status.DONE,
@@ -149,6 +152,6 @@ def relevance_order_set(*, review: Review, enabled: bool, retrain_every: int, us
     review.relevance_order = enabled
     review.retrain_every = retrain_every
     review.save(update_fields=["relevance_order", "retrain_every"])
-    if enabled and not Record.objects.filter(review=review, relevance__isnull=False).exists():
+    if enabled and not RelevanceScore.objects.filter(review=review).exists():
         ranking_request(review=review, user=user)
     return review

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import (
     FileResponse,
     Http404,
@@ -540,7 +541,8 @@ def _ranking_page(request, review, membership, form=None, status=200):
         ),
         "state": q.ranking_state(review),
         "top_records": q.screenable_records(review)
-        .filter(relevance__isnull=False)
+        .filter(relevance_score__isnull=False)
+        .annotate(relevance=F("relevance_score__score"))
         .order_by("-relevance", "id")[:10],
     }
     template = "screening/ranking.html"

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from reviews.imports import records_import
 from reviews.models import Record
 from screening import queries, services
-from screening.models import AutomationExclusion, RankingRun, StoppingEvent
+from screening.models import AutomationExclusion, RankingRun, RelevanceScore, StoppingEvent
 from screening.prisma import prisma_counts
 from screening.ranking_service import ranking_maybe_retrain, ranking_request, ranking_train
 from tests.screening.test_services import decide
@@ -52,7 +52,8 @@ def test_training_scores_every_record_and_queue_follows_relevance(ranked_review,
         1,
         20,
     )
-    assert Record.objects.filter(review=review, relevance__isnull=True).count() == 0
+    assert Record.objects.filter(review=review, relevance_score__isnull=True).count() == 0
+    assert RelevanceScore.objects.filter(review=review).count() == 20
     # Import order first, then relevance order once switched on.
     assert topic_of(queries.next_record(review, owner)) == "exercise"
     assert queries.next_record(review, owner).id == records[2].id
@@ -62,6 +63,45 @@ def test_training_scores_every_record_and_queue_follows_relevance(ranked_review,
     assert {topic_of(r) for r in queue} == {"exercise"}
     scores = [r.relevance for r in queue]
     assert scores == sorted(scores, reverse=True)
+    # The screening page's queue (hand-written SQL) agrees with the queryset.
+    first = queries.next_record(review, owner)
+    assert (first.id, first.relevance) == (queue[0].id, queue[0].relevance)
+
+
+def test_relevance_queue_puts_unscored_records_last_and_retraining_replaces_scores(
+    ranked_review, owner
+):
+    review = ranked_review
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], owner, "include")
+    decide(review, records[1], owner, "exclude", ["Other"])
+    ranking_train(run_id=ranking_request(review=review, user=owner).id)
+    review.relevance_order = True
+    review.save()
+    scored = list(queries.records_to_screen(review, owner).values_list("id", flat=True))
+    # Records imported after the training have no score: they come after every scored one.
+    later = (
+        "TY  - JOUR\nTI  - Yoga for anxiety in older adults\nPY  - 2021\n"
+        "DO  - 10.2/late.1\nER  - \n"
+        "TY  - JOUR\nTI  - Knee arthroplasty outcomes\nPY  - 2021\n"
+        "DO  - 10.2/late.2\nER  - \n"
+    )
+    records_import(review=review, data=later.encode(), file_name="u.ris", source_name="Embase")
+    unscored = sorted(
+        Record.objects.filter(review=review, batch__file_name="u.ris").values_list("id", flat=True)
+    )
+    assert len(unscored) == 2
+    queue = list(queries.records_to_screen(review, owner).values_list("id", flat=True))
+    assert queue[: len(scored)] == scored
+    assert queue[len(scored) :] == unscored
+    # Screening every scored record reaches the unscored ones, in import order.
+    for record_id in scored:
+        decide(review, Record.objects.get(id=record_id), owner, "exclude", ["Other"])
+    assert queries.next_record(review, owner).id == min(unscored)
+    # A second training replaces the scores: one per screenable record, none left over.
+    ranking_train(run_id=ranking_request(review=review, user=owner).id)
+    screenable = queries.screenable_records(review).count()
+    assert RelevanceScore.objects.filter(review=review).count() == screenable
 
 
 def test_training_needs_both_labels(ranked_review, owner):
