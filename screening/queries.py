@@ -429,37 +429,33 @@ def _prisma_inputs_from(review: Review, sources, counts: dict[str, int]):
     )
 
 
-def record_for_screening(review: Review, record_id: int) -> Record:
-    """One record of the review for the screening page (404 for any other), as next_record
-    reads it."""
+def _review_record_or_404(select: str, review: Review, record_id: int) -> Record:
+    """The record `record_id` of the review, read by `select` (its table aliased r); 404 for
+    any other, and for an id no bigint can hold."""
     from django.http import Http404
 
-    if not 0 < record_id < 2**63:
-        raise Http404("No such record in this review.")
-    record = _screen_record(
-        f"{_SCREEN_SELECT} WHERE r.id = %(id)s AND r.review_id = %(review)s",
-        {"id": record_id, "review": review.id},
-    )
+    record = None
+    if 0 < record_id < 2**63:
+        record = _screen_record(
+            f"{select} WHERE r.id = %(id)s AND r.review_id = %(review)s",
+            {"id": record_id, "review": review.id},
+        )
     if record is None:
         raise Http404("No such record in this review.")
     return record
 
 
+def record_for_screening(review: Review, record_id: int) -> Record:
+    """One record of the review for the screening page (404 for any other), as next_record
+    reads it."""
+    return _review_record_or_404(_SCREEN_SELECT, review, record_id)
+
+
 def record_to_decide(review: Review, record_id: int) -> Record:
     """The record a decision is posted for, only its id and review (404 for any other)."""
-    from django.http import Http404
-
-    records = []
-    if 0 < record_id < 2**63:
-        records = list(
-            Record.objects.raw(
-                "SELECT id, review_id FROM reviews_record WHERE id = %s AND review_id = %s",
-                [record_id, review.id],
-            )
-        )
-    if not records:
-        raise Http404("No such record in this review.")
-    return records[0]
+    return _review_record_or_404(
+        "SELECT r.id, r.review_id FROM reviews_record r", review, record_id
+    )
 
 
 def my_decisions_prefetch(reviewer):

@@ -68,7 +68,8 @@ def _highlighted(record, review) -> dict:
 def _record_sources(record) -> list[str]:
     """The source databases of a record: its batch's, then those of the duplicates linked to it
     (read with the record by screening_queries.next_record and record_for_screening, or here)."""
-    names = [getattr(record, "batch_source_name", None) or record.batch.source_name]
+    name = getattr(record, "batch_source_name", None)
+    names = [record.batch.source_name if name is None else name]
     duplicate_sources = getattr(record, "duplicate_sources", None)
     if duplicate_sources is None:
         duplicates = Record.objects.filter(duplicate_of=record).order_by("batch_id")
