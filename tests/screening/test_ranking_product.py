@@ -202,3 +202,55 @@ def test_cached_matrix_is_rebuilt_for_other_features_or_records(ranked_review, s
     # Nor is one for another set of records.
     joblib.dump({**cached, "ids": cached["ids"][:5], "matrix": None}, path)
     assert review_matrix(ranked_review)[1].shape[0] == 20
+
+
+def test_training_labels_follow_the_votes_and_the_resolution(
+    review, owner, reviewer, second_reviewer
+):
+    records_import(review=review, data=topical_ris(3), file_name="l.ris", source_name="X")
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    decide(review, records[0], reviewer, "include")
+    decide(review, records[0], second_reviewer, "exclude", ["Other"])  # one include: 1
+    decide(review, records[1], reviewer, "exclude", ["Other"])
+    decide(review, records[1], second_reviewer, "exclude", ["Other"])  # all exclude: 0
+    decide(review, records[2], reviewer, "maybe")  # a maybe counts as an include: 1
+    decide(review, records[3], reviewer, "exclude", ["Other"])
+    decide(review, records[3], second_reviewer, "include")
+    services.conflict_resolve(review=review, record=records[3], resolver=owner, verdict="include")
+    decide(review, records[4], reviewer, "include")
+    decide(review, records[4], second_reviewer, "exclude", ["Other"])
+    services.conflict_resolve(
+        review=review,
+        record=records[4],
+        resolver=owner,
+        verdict="exclude",
+        reason_ids=[review.reasons.get(label="Other").id],
+    )
+    assert queries.training_labels(review) == {
+        records[0].id: 1,
+        records[1].id: 0,
+        records[2].id: 1,
+        records[3].id: 1,
+        records[4].id: 0,  # the resolution's final verdict wins over the include vote
+    }
+
+
+def test_relevance_ties_go_by_import_order_and_only_owners_see_scores(
+    ranked_review, owner, reviewer, client_for
+):
+    from django.urls import reverse
+
+    review = ranked_review
+    review.relevance_order = True
+    review.save()
+    records = list(Record.objects.filter(review=review).order_by("id"))
+    scores = {0: 0.5, 1: 0.9, 2: 0.9, 3: 0.1}
+    RelevanceScore.objects.bulk_create(
+        RelevanceScore(record=records[i], review=review, score=s) for i, s in scores.items()
+    )
+    queue = list(queries.records_to_screen(review, owner).values_list("id", flat=True))
+    assert queue[:4] == [records[1].id, records[2].id, records[0].id, records[3].id]
+    assert queries.next_record(review, owner).id == records[1].id
+    url = reverse("screening:screen", args=[review.slug])
+    assert "relevance score 0.900" in client_for(owner).get(url).content.decode()
+    assert "relevance score" not in client_for(reviewer).get(url).content.decode()
