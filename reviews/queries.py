@@ -1,6 +1,7 @@
 """Reads, aware of who is asking."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
@@ -15,6 +16,23 @@ def reviews_for_user(user) -> QuerySet[Review]:
     )
 
 
+def _membership_sql() -> str:
+    review_columns = [field.column for field in Review._meta.concrete_fields]
+    member_columns = [field.column for field in ReviewMember._meta.concrete_fields]
+    select = ", ".join(
+        [f"r.{column}" for column in review_columns] + [f"m.{column}" for column in member_columns]
+    )
+    return (
+        f"SELECT {select} FROM {ReviewMember._meta.db_table} m "
+        f"JOIN {Review._meta.db_table} r ON r.id = m.review_id "
+        "WHERE r.slug = %s AND m.user_id = %s"
+    )
+
+
+_MEMBERSHIP_SQL = _membership_sql()
+_REVIEW_FIELDS = len(Review._meta.concrete_fields)
+
+
 def review_for_user(user, slug: str, *, owner: bool = False) -> tuple[Review, ReviewMember]:
     """The review `slug` as `user` may see it, with their membership, in one query.
 
@@ -23,14 +41,19 @@ def review_for_user(user, slug: str, *, owner: bool = False) -> tuple[Review, Re
     """
     if not user.is_authenticated:
         raise Http404
-    membership = (
-        ReviewMember.objects.select_related("review").filter(review__slug=slug, user=user).first()
-    )
-    if membership is None:
+    # Every page of a review runs this first, so it skips the ORM's query building (about
+    # 1 ms of a screening decision's budget): one indexed join, both rows built from it.
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBERSHIP_SQL, [slug, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("No such review.")
+    review = Review.from_db(connection.alias, None, row[:_REVIEW_FIELDS])
+    membership = ReviewMember.from_db(connection.alias, None, row[_REVIEW_FIELDS:])
+    membership.review = review
     if owner and not membership.is_owner:
         raise PermissionDenied("Only the review's owners may do this.")
-    return membership.review, membership
+    return review, membership
 
 
 def members_of(review: Review) -> QuerySet[ReviewMember]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -65,7 +66,7 @@ def records_to_screen(
 # the ORM took longer to build the queue query (~7 ms) than PostgreSQL to run it (~0.2 ms).
 # Only the columns the page shows are read (not the raw source record or the search vector);
 # `batch_source_name` and `duplicate_sources` name the record's sources.
-_SCREEN_FIELDS = (
+_SCREEN_SHOWN = {
     "id",
     "review_id",
     "batch_id",
@@ -87,6 +88,10 @@ _SCREEN_FIELDS = (
     "publication_type",
     "duplicate_of_id",
     "decision_count",
+}
+# In the model's column order, as Record.from_db takes them.
+_SCREEN_FIELDS = tuple(
+    field.attname for field in Record._meta.concrete_fields if field.attname in _SCREEN_SHOWN
 )
 _SCREEN_SELECT = f"""
 SELECT {", ".join(f"r.{name}" for name in _SCREEN_FIELDS)},
@@ -141,9 +146,22 @@ LIMIT 1
 """
 
 
+_SCREEN_EXTRAS = ("batch_source_name", "relevance", "duplicate_sources")
+
+
 def _screen_record(sql: str, params: dict) -> Record | None:
-    records = list(Record.objects.raw(sql, params))
-    return records[0] if records else None
+    """The record `sql` (a _SCREEN_SELECT) finds, built from the row by hand: the other
+    columns stay deferred, and the extras become attributes."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = len(_SCREEN_FIELDS)
+    record = Record.from_db(connection.alias, _SCREEN_FIELDS, row[:fields])
+    for name, value in zip(_SCREEN_EXTRAS, row[fields:], strict=True):
+        setattr(record, name, value)
+    return record
 
 
 def queue_sql(
@@ -429,17 +447,28 @@ def _prisma_inputs_from(review: Review, sources, counts: dict[str, int]):
     )
 
 
-def _review_record_or_404(select: str, review: Review, record_id: int) -> Record:
-    """The record `record_id` of the review, read by `select` (its table aliased r); 404 for
-    any other, and for an id no bigint can hold."""
+def _review_record_or_404(review: Review, record_id: int, *, whole: bool) -> Record:
+    """The record `record_id` of the review, read as the screening page shows it (`whole`) or
+    just its id and review; 404 for any other, and for an id no bigint can hold."""
     from django.http import Http404
 
     record = None
     if 0 < record_id < 2**63:
-        record = _screen_record(
-            f"{select} WHERE r.id = %(id)s AND r.review_id = %(review)s",
-            {"id": record_id, "review": review.id},
-        )
+        params = {"id": record_id, "review": review.id}
+        if whole:
+            record = _screen_record(
+                f"{_SCREEN_SELECT} WHERE r.id = %(id)s AND r.review_id = %(review)s", params
+            )
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id, review_id FROM reviews_record "
+                    "WHERE id = %(id)s AND review_id = %(review)s",
+                    params,
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                record = Record.from_db(connection.alias, ("id", "review_id"), row)
     if record is None:
         raise Http404("No such record in this review.")
     return record
@@ -448,14 +477,12 @@ def _review_record_or_404(select: str, review: Review, record_id: int) -> Record
 def record_for_screening(review: Review, record_id: int) -> Record:
     """One record of the review for the screening page (404 for any other), as next_record
     reads it."""
-    return _review_record_or_404(_SCREEN_SELECT, review, record_id)
+    return _review_record_or_404(review, record_id, whole=True)
 
 
 def record_to_decide(review: Review, record_id: int) -> Record:
     """The record a decision is posted for, only its id and review (404 for any other)."""
-    return _review_record_or_404(
-        "SELECT r.id, r.review_id FROM reviews_record r", review, record_id
-    )
+    return _review_record_or_404(review, record_id, whole=False)
 
 
 def my_decisions_prefetch(reviewer):

@@ -129,7 +129,6 @@ def _decision_create(review, record, reviewer, stage, verdict, reasons, note) ->
     return decision
 
 
-@transaction.atomic
 def decision_record(
     *,
     review: Review,
@@ -156,12 +155,18 @@ def decision_record(
         raise ReasonRequired("Choose at least one exclusion reason (keys 1–9).")
     note = note.strip()
 
+    # A first decision is one statement, atomic on its own: no BEGIN and COMMIT round trips
+    # on the path every keystroke takes.
     decision = _decision_create(review, record, reviewer, stage, verdict, reasons, note)
     if decision is not None:
         if review.relevance_order:
             transaction.on_commit(lambda: _maybe_retrain(review))
         return decision
+    with transaction.atomic():
+        return _decision_change(review, record, reviewer, stage, verdict, reasons, note)
 
+
+def _decision_change(review, record, reviewer, stage, verdict, reasons, note) -> Decision:
     # The reviewer has a decision on this record already (perhaps saved a moment ago by a
     # double click or a second tab): this one changes it.
     decision = Decision.objects.select_for_update().get(

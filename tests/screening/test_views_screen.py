@@ -643,11 +643,10 @@ def test_decide_query_count(
     reason_ids = list(review.reasons.order_by("position").values_list("id", flat=True)[:reasons])
     client = client_for(reviewer)
     client.get(screen_url(review))
-    # session, user, membership+review, the record's id, the review's reasons; in a
-    # savepoint (the test's transaction holds the service's): the decision, its reasons, the
-    # record's count and its history entry in one statement; then the next record with its
-    # sources. With or without reasons.
-    with django_assert_num_queries(9):
+    # session, user, membership+review, the record's id, the review's reasons; the decision,
+    # its reasons, the record's count and its history entry in one statement, atomic on its
+    # own (no savepoint); then the next record with its sources. With or without reasons.
+    with django_assert_num_queries(7):
         response = client.post(
             reverse("screening:decide", args=[review.slug, records[0].id]),
             {"verdict": "exclude" if reasons else "include", "reason": reason_ids},
