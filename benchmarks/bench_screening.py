@@ -15,6 +15,8 @@ Measured, each reviewer a thread with its own session, over HTTP to 127.0.0.1 ag
 `gunicorn config.wsgi --workers 2 --threads 1` (settings benchmarks.screening_settings: the
 app's, plus the floor view and a Server-Timing header):
 - floor: GET of a minimal view that fetches one record by primary key and renders it;
+- (information only) the signed-in floor: the same behind sign-in and the review membership
+  check that every page of a review starts with;
 - decide: POST .../screen/<id>/decide/ with HX-Request, which saves the decision and renders
   the next record; each reviewer decides the record the previous response showed;
 - search: GET .../records/?q=<word>, the record list's first page.
@@ -1057,19 +1059,23 @@ def run_threads(targets) -> None:
         thread.join()
 
 
-def phase_floor(port, record_ids, per_thread, warmup, deadline_s) -> Samples:
+def phase_floor(
+    port, record_ids, per_thread, warmup, deadline_s, *, slug=None, session_keys=()
+) -> Samples:
+    """GETs of the floor view; with `slug` and a session per thread, of the signed-in floor."""
     samples = Samples()
+    prefix = f"/bench/floor/{slug}/" if slug else "/bench/floor/"
 
     def work(seed):
         rng = random.Random(seed)
-        client = Client(port, None)
+        client = Client(port, session_keys[seed % len(session_keys)] if slug else None)
         deadline = time.monotonic() + deadline_s
         try:
             for i in range(warmup + per_thread):
                 if time.monotonic() > deadline:
                     break
                 pk = rng.choice(record_ids)
-                status, _, body, client_ms, server_ms = client.request("GET", f"/bench/floor/{pk}/")
+                status, _, body, client_ms, server_ms = client.request("GET", f"{prefix}{pk}/")
                 if status != 200 or f'id="record-{pk}"' not in body:
                     samples.error(f"floor {pk}: {status}")
                 elif i >= warmup:
@@ -1266,6 +1272,24 @@ def http_benchmark(url, review, args) -> dict:
             "load_average_after": os.getloadavg(),
         }
         log(f"  floor: {_line(out['floor'])}")
+
+        # For information: the same record page behind sign-in and the membership check.
+        started = time.perf_counter()
+        signed_in = phase_floor(
+            server.port,
+            record_ids,
+            args.floor_requests,
+            20,
+            120,
+            slug=review.slug,
+            session_keys=[sessions[name] for name in REVIEWERS],
+        )
+        out["floor_signed_in"] = {
+            **summarise(signed_in),
+            "seconds": round(time.perf_counter() - started, 1),
+            "load_average_after": os.getloadavg(),
+        }
+        log(f"  floor, signed in: {_line(out['floor_signed_in'])}")
 
         before = Decision.objects.filter(review=review).count()
         started = time.perf_counter()
@@ -1584,6 +1608,7 @@ def write_results(result: dict) -> tuple[Path, Path]:
         rows = []
         for name, key in (
             ("floor", "floor"),
+            ("(info) floor, signed in + membership", "floor_signed_in"),
             ("decide + next record", "decide"),
             ("search + first page", "search"),
         ):
@@ -1604,6 +1629,20 @@ def write_results(result: dict) -> tuple[Path, Path]:
             "benchmarks.screening_settings. 3 reviewer threads, each with its own session.",
             "",
         ]
+        signed_in, decide = http.get("floor_signed_in", {}), http.get("decide", {})
+        if signed_in.get("server", {}).get("n") and decide.get("server", {}).get("n"):
+            floor_p50 = http["floor"]["server"]["p50"]
+            md += [
+                "For information, not a target: the signed-in floor is the floor's record page "
+                "behind what every page of a review does first, reading the session's user "
+                "and checking their membership of the review. Server p50: floor "
+                f"{floor_p50} ms, signed-in floor {signed_in['server']['p50']} ms "
+                f"({signed_in['server']['p50'] / floor_p50:.2f}x the floor), decision "
+                f"{decide['server']['p50']} ms "
+                f"({decide['server']['p50'] / signed_in['server']['p50']:.2f}x the signed-in "
+                "floor). The target above is judged on the floor itself.",
+                "",
+            ]
         decide = http.get("decide", {})
         if decide:
             md += [
