@@ -32,6 +32,7 @@ from . import (
 )
 from .base import ParsedRecord, ParseError
 from .decode import decode_bytes, utf8_pieces
+from .normalize import tidy_record
 
 # How people call the formats, in the order we list them to them.
 LABELS = {
@@ -132,7 +133,8 @@ def _records_streamed(
     module: ModuleType, pieces: Iterator[str], warnings: list[str], file_name: str
 ) -> Iterator[ParsedRecord]:
     try:
-        yield from module.parse_pieces(pieces, warnings)
+        for record in module.parse_pieces(pieces, warnings):
+            yield tidy_record(record)
     except ParseError as error:
         raise _named(error, file_name) from None
 
@@ -154,7 +156,8 @@ def _records(
     module: ModuleType, text: str, warnings: list[str], file_name: str
 ) -> Iterator[ParsedRecord]:
     try:
-        yield from module.parse(text, warnings)
+        for record in module.parse(text, warnings):
+            yield tidy_record(record)
     except ParseError as error:
         raise _named(error, file_name) from None
 

@@ -295,6 +295,10 @@ def _first(fields: dict[str, list[str]], *keys: str) -> str:
     return ""
 
 
+_NOTE_PMID = re.compile(r"\bPMID:?\s*(\d+)", re.I)
+_NOTE_PMCID = re.compile(r"\bPMCID:?\s*PMC(\d+)", re.I)
+
+
 def _ids(fields: dict[str, list[str]], url: str) -> tuple[str, dict[str, str]]:
     pmid = normalize_pmid(_first(fields, *_PMID_FIELDS))
     other_ids: dict[str, str] = {}
@@ -308,6 +312,14 @@ def _ids(fields: dict[str, list[str]], url: str) -> tuple[str, dict[str, str]]:
     links = " ".join(fields.get("url", ()))
     if not pmid and (link := _PUBMED_LINK.search(links)):
         pmid = link.group(1)
+    # Taylor & Francis write 'note = {PMID: 33355555}'; Zotero's Extra field says the same.
+    notes = " ".join(
+        value for name in ("note", "annote", "extra") for value in fields.get(name, ())
+    )
+    if not pmid and (found := _NOTE_PMID.search(notes)):
+        pmid = normalize_pmid(found.group(1))
+    if "pmcid" not in other_ids and (found := _NOTE_PMCID.search(notes)):
+        other_ids["pmcid"] = f"PMC{found.group(1)}"
     if wos := _WOS_ID.match(_first(fields, "unique-id")):
         other_ids["wos"] = f"WOS:{wos.group(1)}"
     if eid := _first(fields, "eid"):

@@ -49,22 +49,24 @@ SNIFF_CHARS = 256 * 1024
 
 # Column-name synonyms per field, normalised by norm_name, best first.
 TITLE = ("title", "documenttitle", "articletitle", "itemtitle", "primarytitle", "displayname")
-TITLE += ("papertitle", "ti", "t1")
+TITLE += ("papertitle", "ti", "t1", "titleprimary")
 ABSTRACT = ("abstract", "abstractnote", "abstracttext", "ab", "summary", "originalabstract")
 AUTHORS = ("authors", "author", "authornames", "authorfullnames", "authorshipsauthordisplayname")
 AUTHORS += ("authorshipsrawauthorname", "firstauthors", "creators", "au", "a1")
+# Citavi and Reference Manager tab-delimited exports.
+AUTHORS += ("authorsprimary",)
 YEAR = ("year", "publicationyear", "pubyear", "publishedyear", "yearpublished", "py", "yr")
 YEAR += ("date", "publicationdate", "datepublished", "dateofpublication", "issuedate", "pubdate")
 YEAR += ("coverdate",)
 JOURNAL = ("journal", "journaltitle", "sourcetitle", "publicationtitle", "journalbook")
 JOURNAL += ("journalname", "publicationname", "publication", "secondarytitle", "t2", "jf")
 JOURNAL += ("primarylocationsourcedisplayname", "hostvenuedisplayname", "so", "jo")
-JOURNAL += ("journalabbreviation", "source")
+JOURNAL += ("journalabbreviation", "source", "periodicalfull", "periodicalabbrev")
 VOLUME = ("volume", "journalvolume", "vol", "bibliovolume", "vl")
-ISSUE = ("issue", "issuenumber", "journalissue", "biblioissue", "is")
+ISSUE = ("issue", "issuenumber", "journalissue", "biblioissue", "is", "number")
 PAGES = ("pages", "pagerange", "pagination", "pp")
 PAGE_START = ("startpage", "firstpage", "pagestart", "bibliofirstpage", "beginningpage", "sp")
-PAGE_END = ("endpage", "lastpage", "pageend", "bibliolastpage", "endingpage", "ep")
+PAGE_END = ("endpage", "lastpage", "pageend", "bibliolastpage", "endingpage", "ep", "otherpages")
 ARTICLE_NUMBER = ("articlenumber", "artno")
 DOI = ("doi", "itemdoi", "doiurl", "digitalobjectidentifier", "do", "di")
 PMID = ("pmid", "pubmedid", "medlinepmid", "idspmid", "pubmed", "entrezuid")
@@ -146,6 +148,9 @@ def _python_list(value: str) -> list[str] | None:
     return None
 
 
+_NO_SPACE_AFTER_COMMA = re.compile(r",(?=\S)")
+
+
 def split_authors(value: str) -> tuple[str, ...]:
     """One name per author from the many list styles exports use."""
     if not value:
@@ -167,6 +172,9 @@ def split_authors(value: str) -> tuple[str, ...]:
     else:
         parts = [value]
     names = [name for name in (squash(part) for part in parts) if name]
+    # Citavi writes a missing given name as 'null': 'van den Hoven,null'.
+    names = [name.removesuffix(",null").removesuffix(", null") for name in names]
+    names = [_NO_SPACE_AFTER_COMMA.sub(", ", name, count=1) for name in names]
     # PubMed: 'Griffin DK, Larkin DM, O'Connor RE.': the last period ends the list.
     if len(names) > 1 and names[-1].endswith(".") and not any("." in n for n in names[:-1]):
         names[-1] = names[-1][:-1]
@@ -325,6 +333,7 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
     reader = reader_for(text, delimiter)
     position = 0
     extra_rows = 0
+    section_lines: list[str] = []
     last_line = 0
     try:
         for index, row in enumerate(reader):
@@ -343,6 +352,9 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
                 row = row[:width]
             elif len(row) < width:
                 row = row + [""] * (width - len(row))
+            if plan.is_section_line(row):
+                section_lines.append(next(value for value in row if value.strip()))
+                continue
             raw = {name: value for name, value in zip(names, row, strict=True) if value}
             if extras:
                 raw["_extra"] = extras
@@ -352,6 +364,11 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
         raise ParseError(f"the file is not valid CSV: {error}", line=reader.line_num) from None
     if extra_rows:
         warnings.append(f"{extra_rows} row(s) had more fields than the header")
+    if section_lines:
+        shown = "; ".join(repr(line[:80]) for line in section_lines[:3])
+        warnings.append(
+            f"skipped {len(section_lines)} line(s) between the rows that are not records: {shown}"
+        )
     if position == 0:
         raise ParseError(
             "the header row is not followed by any record",
@@ -397,6 +414,17 @@ class _Plan:
         self.other_ids = {key: find(names) for key, names in OTHER_IDS.items()}
         self.openalex_id = find(("id",))
         self.extra = find(("extra",))
+
+    def is_section_line(self, cells: list[str]) -> bool:
+        """A line of text between the rows, not a record: one cell of a wide row filled, and
+        not a title, abstract, DOI or PMID cell. abstrackr writes 'citations that are not
+        yet labeled by anyone' before its unlabelled records."""
+        filled = [index for index, value in enumerate(cells) if value.strip()]
+        return (
+            len(cells) >= 3
+            and len(filled) == 1
+            and filled[0] not in (*self.title, *self.abstract, *self.doi, *self.pmid)
+        )
 
     def record(
         self, cells: list[str], raw: dict, *, position: int, line: int, notes: list[str]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import re
+
+from .base import ParsedRecord
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://doi\.org/)", re.I)
 _DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+", re.I)
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+# A compact date, 20170812 (TRID's 'Start date: 20170812').
+_COMPACT_DATE = re.compile(
+    r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)"
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -22,17 +30,20 @@ def normalize_doi(value: str | None) -> str:
 
 
 def normalize_pmid(value: str | None) -> str:
+    """The PMID's digits; '' when there are none, or only zeros (abstrackr's 'none')."""
     if not value:
         return ""
     match = re.search(r"\d+", value)
-    return match.group(0) if match else ""
+    if not match or not match.group(0).strip("0"):
+        return ""
+    return match.group(0)
 
 
 def parse_year(value: str | None) -> int | None:
     """The first plausible four-digit year in the text, else None."""
     if not value:
         return None
-    match = _YEAR.search(value)
+    match = _YEAR.search(value) or _COMPACT_DATE.search(value)
     return int(match.group(1)) if match else None
 
 
@@ -61,3 +72,67 @@ def expand_pages(start: str | None, end: str | None = "") -> str:
         # MEDLINE abbreviates the end page to the digits that change.
         end = start[: len(start) - len(end)] + end
     return f"{start}-{end}" if end and end != start else start
+
+
+# Markup that databases leave in titles and abstracts: JATS from Crossref (Lens, Dimensions,
+# Zotero and EndNote records), HTML and MathML. Only these tags, written as tags (a name
+# right after '<', attributes as name=value), are taken out, so that 'p < 0.05' or 'a<b'
+# stay as they are.
+_TAG_NAMES = (
+    r"(?:jats|mml):[\w.-]+|p|br|i|b|u|em|strong|sup|sub|italic|bold|sc|inf|span|div|sec"
+    r"|title|underline|small|big|tt|font|a|abstract|list|list-item|label|caption|li|ul|ol|h[1-6]"
+)
+_ATTRIBUTES = r"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]+))*\s*/?"""
+_MARKUP = re.compile(rf"<(?:{_TAG_NAMES}){_ATTRIBUTES}>|</(?:{_TAG_NAMES})\s*>", re.I)
+# The 'Abstract' heading JATS puts first; other section titles are kept as text.
+_ABSTRACT_HEADING = re.compile(r"^\s*<(jats:)?title>\s*abstract\s*</(jats:)?title>\s*", re.I)
+_SECTION_TITLE_END = re.compile(r"\s*</(?:jats:)?title\s*>", re.I)
+_BLOCK_END = re.compile(r"</(?:jats:)?(?:p|sec|list-item|li|div|h[1-6])\s*>|<br\s*/?>", re.I)
+_ENTITY = re.compile(r"&(?:[a-z]{2,8}|#\d{2,6}|#x[0-9a-f]{2,5});", re.I)
+_RUNS = re.compile(r"[ \t\u00a0]{2,}")
+
+
+def strip_markup(text: str) -> str:
+    """Text without JATS/HTML/MathML tags and with HTML entities decoded; plain text comes
+    back unchanged. Section titles end with ': ', paragraphs are separated by a space."""
+    if "<" not in text and "&" not in text:
+        return text
+    tagged = _MARKUP.search(text) is not None
+    if tagged:
+        text = _ABSTRACT_HEADING.sub("", text)
+        text = _SECTION_TITLE_END.sub(": ", text)
+        text = _BLOCK_END.sub(" ", text)
+        text = _MARKUP.sub("", text)
+    if tagged or _ENTITY.search(text):
+        text = html.unescape(text)
+    if tagged:
+        text = _RUNS.sub(" ", text).strip()
+    return text
+
+
+# What R (write.csv, synthesisr, revtools) writes for a missing value.
+MISSING = "NA"
+_MISSING_TEXT_FIELDS = ("journal", "volume", "issue", "pages", "language", "url")
+_MISSING_TEXT_FIELDS += ("publication_type",)
+
+
+def tidy_record(record: ParsedRecord) -> ParsedRecord:
+    """What every parser's records go through: markup out of the title and abstract, and
+    R's 'NA' read as a missing value (not in titles, which could say it)."""
+    changes: dict = {}
+    title, abstract = strip_markup(record.title), strip_markup(record.abstract)
+    if title != record.title:
+        changes["title"] = title
+    if abstract == MISSING:
+        abstract = ""
+        if "no abstract" not in record.warnings:
+            changes["warnings"] = (*record.warnings, "no abstract")
+    if abstract != record.abstract:
+        changes["abstract"] = abstract
+    for name in _MISSING_TEXT_FIELDS:
+        if getattr(record, name) == MISSING:
+            changes[name] = ""
+    for name in ("authors", "keywords", "mesh_terms"):
+        if getattr(record, name) == (MISSING,):
+            changes[name] = ()
+    return dataclasses.replace(record, **changes) if changes else record

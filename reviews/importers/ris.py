@@ -51,7 +51,8 @@ _KNOWN_TAGS = frozenset(TAG_KEY_MAPPING) | {"PMID", "L3", "M2", "N2", "Y2", "J1"
 # Lines the fast path did not take: four-letter tags ('PMID  - '), single-space tags, a stray BOM.
 _LOOSE_TAG = re.compile(r"\ufeff?([A-Z][A-Z0-9]{1,3})( {1,2})-(?: (.*))?$")
 
-_TITLE_TAGS = ("TI", "T1", "CT", "BT")
+# ST (short title) last: some journals' RIS gives no other.
+_TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")
 _ABSTRACT_TAGS = ("AB", "N2")
 _AUTHOR_TAGS = ("AU", "A1")
 _YEAR_TAGS = ("PY", "Y1", "DA")
@@ -454,6 +455,10 @@ def _ids(raw: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
     # Ovid: ID is the database's accession; for MEDLINE it is the PMID, also in the link's AN=.
     # (Without DB, ID is the reference manager's own record number.)
     record_id = _first(raw, ("ID",))
+    if len(record_id) < 6:
+        # An EndNote or Zotero re-export keeps DB but writes its own record number (42) to ID:
+        # taken for a PMID it would make records of two libraries look like duplicates.
+        record_id = ""
     named_db = " ".join(get("DB", ())).lower()
     if "medline" in named_db and "embase" not in named_db:
         if not pmid and _DIGITS.fullmatch(record_id):

@@ -1,0 +1,153 @@
+"""Real-world quirks every parser's records are read through (read_records and
+normalize.tidy_record), and the field rules they exposed: markup in abstracts, R's 'NA',
+placeholder PMIDs, section lines in CSV, Citavi's columns, PMIDs in BibTeX notes, compact
+dates, short titles, and reference managers' record numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviews.importers import read_records
+from reviews.importers.base import ParsedRecord
+from reviews.importers.normalize import normalize_pmid, parse_year, strip_markup, tidy_record
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def read(relative: str):
+    result = read_records((DATA / relative).read_bytes(), file_name=Path(relative).name)
+    records = list(result.records)
+    return result, records
+
+
+def test_jats_markup_leaves_lens_abstracts_and_titles():
+    result, records = read("ris/constructed__lens_jats_markup.ris")
+    assert (result.format, len(records)) == ("ris", 2)
+    first, second = records
+    assert first.title == "Effects of CO2 enrichment on Zea mays yield: a randomised field trial"
+    assert first.abstract == (
+        "Background: Rising CO2 may raise yields & change quality. "
+        "Results: Yield rose by 8% (p < 0.05) in plots where a<b and c>d held."
+    )
+    assert second.abstract == (
+        "Higher intake was associated with lower mortality. HR 0.85 \u2013 95% CI 0.80\u20130.91."
+    )
+    # The file's own text stays in raw.
+    assert first.raw["AB"][0].startswith("<jats:title>Abstract</jats:title><jats:sec>")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("p < 0.05 and a<b and c>d", "p < 0.05 and a<b and c>d"),
+        ("Fish & chips", "Fish & chips"),
+        ("AT&amp;T", "AT&T"),
+        ("<p>One.</p><p>Two.</p>", "One. Two."),
+        ("H<sub>2</sub>O and x<sup>2</sup>", "H2O and x2"),
+        ('<jats:list list-type="bullet"><jats:list-item>a</jats:list-item></jats:list>', "a"),
+        ("<b and c> stays", "<b and c> stays"),
+        ("", ""),
+    ],
+)
+def test_strip_markup(text, expected):
+    assert strip_markup(text) == expected
+
+
+def test_r_written_na_is_a_missing_value_except_in_titles():
+    result, records = read("ris/constructed__r_written_na.ris")
+    assert len(records) == 2
+    first, second = records
+    assert (first.title, first.abstract, first.journal, first.volume, first.issue) == (
+        "Soil carbon under conservation tillage",
+        "",
+        "",
+        "",
+        "",
+    )
+    assert (first.pages, first.doi, first.year) == ("", "", 2019)
+    assert first.warnings == ("no abstract",)
+    assert (second.title, second.authors, second.journal) == ("NA", (), "Agronomy Letters")
+
+
+def test_tidy_record_returns_the_same_record_when_nothing_changes():
+    record = ParsedRecord(position=1, title="A trial", abstract="Plain text, 5 < 6.")
+    assert tidy_record(record) is record
+
+
+def test_abstrackr_csv_skips_its_section_line_and_zero_pmids():
+    result, records = read("csv/asreview+citation-file-formatting___baseline_abstrackr.csv")
+    assert (result.format, len(records)) == ("csv", 10)
+    assert result.warnings == [
+        "skipped 1 line(s) between the rows that are not records: "
+        "'citations that are not yet labeled by anyone'"
+    ]
+    assert [record.pmid for record in records] == [""] * 10
+    assert records[0].title.startswith("A new small duckbilled dinosaur (Hadrosauridae: Lambeo")
+    assert records[0].authors[:2] == ("Longrich, N.R.", "Pereda-Suberbiola, X.")
+    assert records[0].journal == "Sci Rep"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", ""), ("000", ""), ("PMID: 12345678", "12345678"), ("", ""), (None, "")],
+)
+def test_placeholder_pmids_are_no_pmid(value, expected):
+    assert normalize_pmid(value) == expected
+
+
+def test_citavi_tab_delimited_columns():
+    result, records = read("csv/asreview+citation-file-formatting___baseline_citavi_EXCERPT.tsv")
+    assert (result.format, len(records)) == ("csv", 3)
+    first = records[0]
+    assert first.title.startswith("The effect of intra-arterial angiotensin II on the hepatic")
+    assert first.authors[:3] == (
+        "van den Hoven",
+        "Smits, Maarten L. J.",
+        "Rosenbaum, Charlotte E. N. M.",
+    )
+    assert (first.journal, first.year, first.pages) == (
+        "Journal of Vascular and Interventional Radiology",
+        2014,
+        "S105",
+    )
+    assert records[1].pages == "69-79"
+    assert all("no title" not in record.warnings for record in records)
+
+
+def test_taylor_and_francis_bibtex_pmid_in_note():
+    result, records = read("bibtex/CoLRev-Environment+colrev__taylor_and_francis_bib.bib")
+    assert (result.format, len(records)) == ("bibtex", 2)
+    assert [(record.pmid, record.doi) for record in records] == [
+        ("33355555", "10.1111/07777777.2018.1666666"),
+        ("33314444", "10.1122/07777777.2018.3334444"),
+    ]
+
+
+def test_trid_compact_start_date_gives_the_year():
+    result, records = read("ris/CoLRev-Environment+colrev__trid_ris.ris")
+    assert (result.format, len(records)) == ("ris", 3)
+    assert [record.year for record in records[:2]] == [2017, 2018]
+    assert records[0].title == "Title of this citation"
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [("Start date: 20170812", 2017), ("2017/12//", 2017), ("20171340", None), ("12345", None)],
+)
+def test_parse_year_compact_dates(text, year):
+    assert parse_year(text) == year
+
+
+def test_ris_short_title_is_the_title_when_there_is_no_other():
+    result, records = read("ris/MrTango+rispy__example_utf_chars.ris")
+    assert len(records) == 1
+    assert records[0].title.startswith("Состояние рецепторного аппарата эндометрия")
+    assert "no title" not in records[0].warnings
+    assert records[0].authors[0] == "Dobrokhotova, Yu E."
+
+
+def test_reference_manager_record_numbers_are_not_database_ids():
+    _, records = read("ris/constructed__endnote_reexport_record_numbers.ris")
+    assert [(record.pmid, record.other_ids) for record in records] == [("", {}), ("", {})]
