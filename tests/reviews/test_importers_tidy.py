@@ -151,3 +151,21 @@ def test_ris_short_title_is_the_title_when_there_is_no_other():
 def test_reference_manager_record_numbers_are_not_database_ids():
     _, records = read("ris/constructed__endnote_reexport_record_numbers.ris")
     assert [(record.pmid, record.other_ids) for record in records] == [("", {}), ("", {})]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_scopus_csv_saved_again_by_a_spreadsheet_is_still_scopus(delimiter):
+    import csv
+    import io
+
+    path = next(iter(sorted((DATA / "scopus-csv").iterdir())))
+    original, records = read(f"scopus-csv/{path.name}")
+    text = path.read_bytes().decode("utf-8-sig")
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(csv.reader(io.StringIO(text)))
+    result = read_records(out.getvalue().encode(), file_name="resaved.csv")
+    again = list(result.records)
+    assert (original.format, result.format) == ("scopus-csv", "scopus-csv")
+    assert [(r.title, r.authors, r.doi, r.year) for r in again] == [
+        (r.title, r.authors, r.doi, r.year) for r in records
+    ]
