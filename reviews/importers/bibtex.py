@@ -295,6 +295,10 @@ def _first(fields: dict[str, list[str]], *keys: str) -> str:
     return ""
 
 
+def _known_language(value: str) -> str:
+    return "" if value.lower() == "undefined" else value
+
+
 _NOTE_PMID = re.compile(r"\bPMID:?\s*(\d+)", re.I)
 _NOTE_PMCID = re.compile(r"\bPMCID:?\s*PMC(\d+)", re.I)
 
@@ -378,12 +382,15 @@ def _record(
         journal=_first(fields, "journal", "journaltitle", "booktitle"),
         volume=_first(fields, "volume"),
         issue=_first(fields, "number", "issue"),
-        pages=expand_pages(_first(fields, "pages")),
+        # Scopus and WoS give an e-journal's article number and no pages.
+        pages=expand_pages(_first(fields, "pages"))
+        or _first(fields, "art_number", "article-number", "articleno"),
         doi=doi,
         pmid=pmid,
         other_ids=other_ids,
         keywords=tuple(dict.fromkeys(keywords)),
-        language=_first(fields, "language"),
+        # Scopus writes 'undefined' when it does not know.
+        language=_known_language(_first(fields, "language")),
         url=url,
         publication_type=_first(fields, "type", "document_type") or entry_type,
         raw=raw,

@@ -350,7 +350,8 @@ def _pages(raw: dict[str, list[str]]) -> str:
     if end and start.isdigit() and end.isdigit() and len(end) >= len(start):
         return start if end == start else f"{start}-{end}"  # the common case, cheaply
     # Abbreviated ends ('349-69', EndNote from PubMed), Unicode dashes ('43‐58', Cochrane).
-    return expand_pages(start, end)
+    # WoS and Scopus give an e-journal's article number in C7 and no pages.
+    return expand_pages(start, end) or _first(raw, ("C7",))
 
 
 def _doi(raw: dict[str, list[str]]) -> str:

@@ -169,3 +169,16 @@ def test_scopus_csv_saved_again_by_a_spreadsheet_is_still_scopus(delimiter):
     assert [(r.title, r.authors, r.doi, r.year) for r in again] == [
         (r.title, r.authors, r.doi, r.year) for r in records
     ]
+
+
+@pytest.mark.parametrize(
+    ("relative", "position", "pages"),
+    [
+        ("ris/asreview+asreview__scopus.ris", 1, "104501"),  # C7, no SP
+        ("ris/asreview+asreview__scopus.ris", 5, "555-568"),  # SP-EP win over C7
+        ("ris/asreview+asreview__web_of_science.txt", 6, "1175856"),
+    ],
+)
+def test_article_number_is_the_pages_when_there_are_none(relative, position, pages):
+    _, records = read(relative)
+    assert records[position - 1].pages == pages
