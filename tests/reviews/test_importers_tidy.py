@@ -175,7 +175,7 @@ def test_scopus_csv_saved_again_by_a_spreadsheet_is_still_scopus(delimiter):
     ("relative", "position", "pages"),
     [
         ("ris/asreview+asreview__scopus.ris", 1, "104501"),  # C7, no SP
-        ("ris/asreview+asreview__scopus.ris", 5, "555-568"),  # SP-EP win over C7
+        ("ris/asreview+asreview__scopus.ris", 5, "555-568"),  # SP and EP
         ("ris/asreview+asreview__web_of_science.txt", 6, "1175856"),
     ],
 )
