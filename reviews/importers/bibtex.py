@@ -24,6 +24,7 @@ could not split is still yielded, with what could be recovered and a warning. @c
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
+    ImplicitComment,
     ParsingFailedBlock,
     String,
 )
@@ -47,6 +49,9 @@ from .base import ParsedRecord, ParseError
 from .normalize import clean, expand_pages, normalize_doi, normalize_pmid, parse_year
 
 FORMAT = "bibtex"
+
+# bibtexparser logs each block it gives up on; the import reports them as record warnings.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
 # An entry (not @comment / @string / @preamble) at the start of a line: "@article{key,".
 _ENTRY_HEAD = re.compile(
@@ -67,6 +72,9 @@ _FAILED_HEAD = re.compile(r"@\s*([A-Za-z]+)\s*[{(]\s*([^\s,{}()=\"]*)")
 _LOOSE_FIELD = re.compile(
     r"([A-Za-z][\w-]*)\s*=\s*(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}|\"[^\"]*\"|[\w.:/-]+)"
 )
+# A field line in the text after an entry closed: a stray '}' inside a value (EBSCO copies
+# page scripts into Keywords) ended the entry early, and its later fields follow it.
+_STRAY_FIELD_LINE = re.compile(r"^\s*[A-Za-z][\w-]*\s*=\s*[{\"]", re.M)
 _AND = re.compile(r"\s+and\s+", re.I)
 _LINK = re.compile(r"(?:https?|ftp)://", re.I)
 _PUBMED_LINK = re.compile(r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d+)")
@@ -417,11 +425,35 @@ class _Block:
     notes: list[str] = field(default_factory=list)
 
 
+def _recover_stray_fields(block: _Block, after: str) -> None:
+    """Add to `block` the fields found in `after`, the text that followed its closing brace
+    up to the next block, when that text holds field lines."""
+    if not _STRAY_FIELD_LINE.search(after):
+        return
+    known = {name.lower() for name, _ in block.fields}
+    found = [(name, value) for name, value in _LOOSE_FIELD.findall(after)]
+    added = [(name, value) for name, value in found if name.lower() not in known]
+    if added:
+        block.fields.extend(added)
+        names = ", ".join(name for name, _ in added)
+        block.notes.append(
+            f"a closing brace inside a value ended the entry early; fields after it kept: {names}"
+        )
+
+
 def _library_blocks(
     text: str, line_offset: int = 0, *, next_entry_follows: bool = False
 ) -> Iterator[_Block]:
     """Blocks as bibtexparser's splitter reads them (the reference behaviour)."""
+    pending: _Block | None = None
     for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
+        if isinstance(block, ImplicitComment):
+            if pending is not None:
+                _recover_stray_fields(pending, block.comment or "")
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
         notes: list[str] = []
         if isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)):
             if isinstance(block, DuplicateFieldKeyBlock):
@@ -430,7 +462,7 @@ def _library_blocks(
         line = block.start_line + 1 + line_offset if block.start_line is not None else None
         if isinstance(block, Entry):
             fields = [(item.key, item.value) for item in block.fields]
-            yield _Block("entry", line, block.entry_type, block.key, fields, notes)
+            pending = _Block("entry", line, block.entry_type, block.key, fields, notes)
         elif isinstance(block, String):
             yield _Block("string", line, key=block.key, fields=[(block.key, block.value)])
         elif isinstance(block, ParsingFailedBlock):
@@ -446,7 +478,9 @@ def _library_blocks(
             # An entry bibtexparser gave up on: recover what fields can be found.
             fields = _LOOSE_FIELD.findall(raw_text[head.end() :])
             notes.append(f"entry could not be read completely ({reason})")
-            yield _Block("entry", line, head.group(1).lower(), head.group(2), fields, notes)
+            pending = _Block("entry", line, head.group(1).lower(), head.group(2), fields, notes)
+    if pending is not None:
+        yield pending
 
 
 def _match_brace(text: str, start: int, end: int) -> int:
@@ -527,14 +561,17 @@ def _quick_entry(text: str, head: re.Match, end: int) -> _Block | None:
             closing = after
             break
         pos = after.end()
-    if "@" in text[closing.end() : end]:
+    after = text[closing.end() : end]
+    if "@" in after:
         return None  # bibtexparser may see a block start in the junk after the entry
     notes = []
     names = [name for name, _ in fields]
     if len(set(names)) < len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
         notes.append(f"field given twice: {', '.join(twice)}")
-    return _Block("entry", None, head.group(1).lower(), key, fields, notes)
+    block = _Block("entry", None, head.group(1).lower(), key, fields, notes)
+    _recover_stray_fields(block, after)
+    return block
 
 
 def _blocks(text: str) -> Iterator[_Block]:

@@ -182,3 +182,19 @@ def test_scopus_csv_saved_again_by_a_spreadsheet_is_still_scopus(delimiter):
 def test_article_number_is_the_pages_when_there_are_none(relative, position, pages):
     _, records = read(relative)
     assert records[position - 1].pages == pages
+
+
+def test_ebsco_bibtex_fields_after_a_stray_closing_brace_are_kept(caplog):
+    result, records = read("bibtex/CoLRev-Environment+colrev__ebsco_bib.bib")
+    assert (result.format, len(records)) == ("bibtex", 2)
+    second = records[1]
+    assert (second.title, second.authors, second.abstract) == (
+        "When sharing fixes prices.",
+        ("Cruise, Tom",),
+        "While price-fixing",
+    )
+    assert "no title" not in second.warnings
+    assert any(w.startswith("a closing brace inside a value ended") for w in second.warnings)
+    assert records[0].title == "Paper title."
+    # bibtexparser's own log lines stay out of the command's output.
+    assert [r.name for r in caplog.records if r.name.startswith("bibtexparser")] == []
