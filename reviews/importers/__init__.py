@@ -24,6 +24,7 @@ from . import (
     endnote_tagged,
     endnote_xml,
     medline,
+    proquest,
     pubmed_xml,
     ris,
     scopus_csv,
@@ -46,6 +47,7 @@ LABELS = {
     "scopus-csv": "Scopus CSV",
     "endnote-tagged": "EndNote tagged text",
     "bvs": "BVS/LILACS results page",
+    "proquest": "ProQuest plain text",
     "csv": "CSV/TSV with a header row",
 }
 
@@ -62,6 +64,7 @@ FORMATS: dict[str, ModuleType] = {
     for module in (
         pubmed_xml,
         endnote_xml,
+        proquest,
         bibtex,
         medline,
         wos,

@@ -75,6 +75,7 @@ OTHER_ID_KEYS = (
     "lilacs",  # LILACS id, e.g. biblio-1234567
     "scopus",  # Scopus EID, e.g. 2-s2.0-85000000000
     "pmcid",  # PubMed Central id, e.g. PMC1234567
+    "proquest",  # ProQuest document ID, e.g. 1773848453
     "accession",  # any other accession number, as given
 )
 

@@ -34,7 +34,7 @@ SAMPLES = sorted(
 ALL_LABELS = (
     "RIS, PubMed/MEDLINE, PubMed XML, EndNote XML, BibTeX, Web of Science plain text, "
     "Web of Science tab-delimited, Scopus CSV, EndNote tagged text, BVS/LILACS results page, "
-    "CSV/TSV with a header row"
+    "ProQuest plain text, CSV/TSV with a header row"
 )
 
 
@@ -68,6 +68,7 @@ def test_formats_registry_is_complete_and_ordered():
     assert list(FORMATS) == [
         "pubmed-xml",
         "endnote-xml",
+        "proquest",
         "bibtex",
         "medline",
         "wos",
@@ -147,7 +148,7 @@ def test_read_records_names_the_file_for_unknown_format_name():
     assert caught.value.file_name == "refs.txt"
     assert str(caught.value) == (
         "refs.txt: unknown format name 'endnote' (expected one of pubmed-xml, endnote-xml, "
-        "bibtex, medline, wos, bvs, ris, endnote-tagged, wos-tab, scopus-csv, csv)"
+        "proquest, bibtex, medline, wos, bvs, ris, endnote-tagged, wos-tab, scopus-csv, csv)"
     )
 
 
