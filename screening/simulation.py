@@ -69,15 +69,30 @@ class LabeledData:
         return int(self.labels.sum())
 
 
-TRUE_LABELS = {"1", "1.0", "true", "yes", "y", "include", "included"}
-FALSE_LABELS = {"0", "0.0", "-1", "false", "no", "n", "exclude", "excluded"}
+TRUE_LABELS = {"1", "1.0", "true", "yes", "y", "i", "include", "included"}
+FALSE_LABELS = {"0", "0.0", "false", "no", "n", "e", "exclude", "excluded"}
+# Cells that say "no label": ASReview writes -1 for an unlabelled record; pandas and R write
+# nan or NA.
+EMPTY_LABELS = {"", "-1", "-1.0", "nan", "na", "n/a", "null", "none"}
+# The label columns ASReview looks for (asreview.data), tried when --label is not given and
+# the file has no label_included column.
+LABEL_SYNONYMS = (
+    "label_included",
+    "included_label",
+    "final_included",
+    "included_final",
+    "label",
+    "included",
+    "included_flag",
+    "include",
+)
 
 
 def parse_label(value: str | None, *, row: int, column: str) -> int | None:
     """1, 0, or None for an empty cell. Anything else is an error naming the row (1-based,
     counting the header as line 1)."""
     text = (value or "").strip().lower()
-    if not text:
+    if text in EMPTY_LABELS:
         return None
     if text in TRUE_LABELS:
         return 1
@@ -86,40 +101,116 @@ def parse_label(value: str | None, *, row: int, column: str) -> int | None:
     raise LabeledDataError(f"Line {row}: {column} is {value!r}; expected 1, 0 or empty.")
 
 
+def _rows(path: Path) -> list[list[str]]:
+    """The file's rows as text cells: a CSV (comma, semicolon or tab; UTF-8, UTF-16 or
+    Windows-1252) or the first sheet of an Excel workbook."""
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _workbook_rows(path)
+    from reviews.importers import ParseError, decode_bytes, detect_format
+    from reviews.importers.delimited import allow_big_fields
+
+    try:
+        text, _, _ = decode_bytes(data)
+    except ParseError as error:
+        raise LabeledDataError(f"{path.name}: {error.message}") from None
+    try:
+        kind = detect_format(text)
+    except ParseError:
+        kind = "csv"
+    if kind not in ("csv", "scopus-csv"):
+        raise LabeledDataError(
+            f"{path.name} is a {kind} file, not a table: save the labelled records as CSV "
+            "(or Excel) with a title and/or abstract column and a label column."
+        )
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    allow_big_fields()
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        raise LabeledDataError(f"{path.name}, line {reader.line_num}: {error}") from None
+
+
+def _workbook_rows(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # a damaged or encrypted workbook, whatever openpyxl says
+        raise LabeledDataError(f"{path.name}: not a readable Excel workbook ({error})") from None
+    try:
+        sheet = book.worksheets[0]
+        return [
+            ["" if value is None else str(value) for value in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
+
+
 def load_labeled_csv(
-    path: str | Path, *, label: str = LABEL_COLUMN, keywords: bool | None = None
+    path: str | Path, *, label: str | None = None, keywords: bool | None = None
 ) -> LabeledData:
-    """Read a labelled CSV (ASReview's layout): columns title, abstract and the label column,
-    keywords optional, anything else ignored. Empty title/abstract/keywords cells are empty
-    strings. A row with an empty label is counted as irrelevant (as a record nobody included),
-    so that every row of the file is simulated; n_unlabeled says how many there were.
+    """Read a labelled table (ASReview's layout): a title and/or an abstract column and the
+    label column, keywords optional, anything else ignored. Column names are matched as the
+    importer matches them (any case; 'Title', 'Article Title', 'Abstract', 'abstracts'...).
+    Without `label`, label_included or another of ASReview's label columns is used.
+    Empty title/abstract/keywords cells are empty strings. A row with an empty label is
+    counted as irrelevant (as a record nobody included), so that every row of the file is
+    simulated; n_unlabeled says how many there were.
     keywords: whether the keywords go into the texts (default: ranking.USE_KEYWORDS)."""
+    from reviews.importers.delimited import ABSTRACT, KEYWORDS, TITLE, norm_name
+
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = [name.strip() for name in reader.fieldnames or []]
-        reader.fieldnames = columns
-        missing = [name for name in ("title", "abstract", label) if name not in columns]
-        if missing:
-            raise LabeledDataError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; "
-                f"columns are {', '.join(columns) or '(none)'}."
+    rows = _rows(path)
+    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if header_at is None:
+        raise LabeledDataError(f"{path.name} holds no rows.")
+    header = [name.strip() for name in rows[header_at]]
+    index: dict[str, int] = {}
+    for position, name in enumerate(header):
+        index.setdefault(norm_name(name), position)
+
+    def find(names) -> int | None:
+        return next((index[norm_name(n)] for n in names if norm_name(n) in index), None)
+
+    title, abstract = find(TITLE), find((*ABSTRACT, "abstracts"))
+    keyword_column = find(KEYWORDS)
+    label_column = find((label,) if label else LABEL_SYNONYMS)
+    missing = []
+    if title is None and abstract is None:
+        missing.append("title or abstract")
+    if label_column is None:
+        missing.append(label or LABEL_COLUMN)
+    if missing:
+        raise LabeledDataError(
+            f"{path.name}: missing column(s) {', '.join(missing)}; "
+            f"columns are {', '.join(header) or '(none)'}."
+        )
+    label_name = header[label_column]
+
+    def cell(row: list[str], column: int | None) -> str:
+        return row[column] if column is not None and column < len(row) else ""
+
+    texts, labels, n_unlabeled = [], [], 0
+    for line, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not any(value.strip() for value in row):
+            continue
+        value = parse_label(cell(row, label_column), row=line, column=label_name)
+        if value is None:
+            n_unlabeled += 1
+            value = 0
+        labels.append(value)
+        texts.append(
+            record_text(
+                cell(row, title),
+                cell(row, abstract),
+                cell(row, keyword_column),
+                use_keywords=keywords,
             )
-        texts, labels, n_unlabeled = [], [], 0
-        for line, row in enumerate(reader, start=2):
-            value = parse_label(row.get(label), row=line, column=label)
-            if value is None:
-                n_unlabeled += 1
-                value = 0
-            labels.append(value)
-            texts.append(
-                record_text(
-                    row.get("title"),
-                    row.get("abstract"),
-                    row.get("keywords"),
-                    use_keywords=keywords,
-                )
-            )
+        )
     data = LabeledData(path.stem, texts, np.array(labels, dtype=np.int8), n_unlabeled)
     if data.n_relevant == 0 or data.n_relevant == data.n:
         raise LabeledDataError(
@@ -310,9 +401,15 @@ def simulate(
     retrain_every: int = RETRAIN_EVERY,
     spec: ModelSpec = DEFAULT_SPEC,
     matrix=None,
+    until_all_found: bool = True,
 ) -> SimulationResult:
     """Simulate screening a labelled dataset once per seed. The TF-IDF matrix is built once
-    (pass it in to reuse it across calls)."""
+    (pass it in to reuse it across calls).
+
+    until_all_found (simulate_order): retraining stops once every relevant record has been
+    found (as ASReview's simulation stops), and the records left follow in the last model's
+    order. The metrics are those of retraining to the end; it is much faster on large
+    datasets (8,110 rows: 9 s instead of 127 s a seed)."""
     if matrix is None:
         _, matrix = build_matrix(data.texts)
     result = SimulationResult(
@@ -326,6 +423,7 @@ def simulate(
             seed=seed,
             retrain_every=retrain_every,
             model_factory=lambda: RelevanceModel(spec),
+            until_all_found=until_all_found,
         )
         seconds = time.perf_counter() - started
         result.seeds.append(SeedResult(seed, order, metrics_for_order(data.labels[order]), seconds))

@@ -237,8 +237,87 @@ def test_load_labeled_csv_counts_empty_labels_as_irrelevant():
 
 def test_load_labeled_csv_missing_column(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("title,label_included\nA,1\n")
-    with pytest.raises(LabeledDataError, match="missing column\\(s\\) abstract"):
+    path.write_text("doi,label_included\n10.1/a,1\n")
+    with pytest.raises(
+        LabeledDataError,
+        match="bad.csv: missing column\\(s\\) title or abstract; columns are doi, label_included",
+    ):
+        load_labeled_csv(path)
+    path.write_text("title,abstract,decision\nA,,1\n")
+    with pytest.raises(LabeledDataError, match="missing column\\(s\\) label_included;"):
+        load_labeled_csv(path)
+    with pytest.raises(LabeledDataError, match="missing column\\(s\\) verdict;"):
+        load_labeled_csv(path, label="verdict")
+
+
+def _rows_of(data):
+    return [(text, int(label)) for text, label in zip(data.texts, data.labels, strict=True)]
+
+
+def _toy_rows():
+    with TOY.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_load_labeled_csv_reads_other_layouts_as_the_same_data(tmp_path):
+    """Capitalised and synonym headers, ASReview's other label names and values, ';' and tab
+    delimiters, UTF-16 and Windows-1252, and Excel: the same texts and labels as ASReview's
+    own layout."""
+    from openpyxl import Workbook
+
+    expected = _rows_of(load_labeled_csv(TOY))
+    rows = _toy_rows()
+    header = ["Article Title", "Abstracts", "Keywords", "Included"]
+
+    def cells(row, suffix=""):
+        label = {"1": "yes", "0": "no", "": "NA"}[row["label_included"]]
+        return [row["title"] + suffix, row["abstract"], row["keywords"], label]
+
+    # A title with 'café – naïve' in each file: read back whatever the file's encoding.
+    suffix = " caf\u00e9 \u2013 na\u00efve"
+    expected = [
+        (record_text(row["title"] + suffix, row["abstract"], row["keywords"]), label)
+        for row, (_, label) in zip(rows, expected, strict=True)
+    ]
+    layouts = {
+        "semicolon.csv": (";", "utf-8"),
+        "tab.tsv": ("\t", "utf-16"),
+        "excel.csv": (",", "cp1252"),
+    }
+    for name, (delimiter, encoding) in layouts.items():
+        path = tmp_path / name
+        with path.open("w", newline="", encoding=encoding) as handle:
+            writer = csv.writer(handle, delimiter=delimiter)
+            writer.writerow(header)
+            writer.writerows(cells(row, suffix) for row in rows)
+        data = load_labeled_csv(path)
+        assert _rows_of(data) == expected, name
+        assert (data.n, data.n_relevant, data.n_unlabeled) == (40, 8, 2)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(cells(row, suffix))
+    book.save(tmp_path / "sheet.xlsx")
+    assert _rows_of(load_labeled_csv(tmp_path / "sheet.xlsx")) == expected
+
+
+def test_load_labeled_csv_title_only_and_unlabelled_values(tmp_path):
+    path = tmp_path / "titles.csv"
+    path.write_text("Title,label_included\nA trial,1\nA cohort,0\nA case,-1\nA rat,nan\n")
+    data = load_labeled_csv(path)
+    assert (data.n, data.n_relevant, data.n_unlabeled) == (4, 1, 2)
+    assert data.labels.tolist() == [1, 0, 0, 0]
+
+
+def test_load_labeled_csv_refuses_reference_files_and_broken_csv(tmp_path):
+    path = tmp_path / "refs.ris"
+    path.write_text("TY  - JOUR\nTI  - A trial\nER  - \n")
+    with pytest.raises(LabeledDataError, match="refs.ris is a ris file, not a table"):
+        load_labeled_csv(path)
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(LabeledDataError, match="empty.csv: the file is empty"):
         load_labeled_csv(path)
 
 

@@ -1,18 +1,26 @@
 """Replay a labelled dataset as a reviewer screening in the relevance model's order.
 
     python manage.py simulate_ranking LABELED.csv [--seeds 1,2,3] [--label label_included]
-                                      [--retrain-every 10] [--json] [--plot FILE.png]
+                                      [--retrain-every 10] [--retrain-to-end] [--json]
+                                      [--plot FILE.png]
 
-Input: a CSV with columns title, abstract and the label column (1 relevant, 0 not), keywords
-optional, other columns ignored. Empty title/abstract/keywords cells are empty strings; a row
-with an empty label is counted as irrelevant (and reported). The protocol and the metrics are
-described in screening/simulation.py.
+Input: a table with a title and/or an abstract column and a label column (1 relevant, 0
+not; also yes/no, true/false, include/exclude; -1, nan, NA or empty for unlabelled),
+keywords optional, other columns ignored. CSV (comma, semicolon or tab; UTF-8, UTF-16 or
+Windows-1252) or Excel (.xlsx, first sheet). Column names are matched in any case and by the
+importer's synonyms ('Title', 'Abstract', 'abstracts'...); without --label the label column
+is label_included, else another of ASReview's names (included, final_included, label...).
+Empty title/abstract/keywords cells are empty strings; a row with an empty label is counted
+as irrelevant (and reported). The protocol and the metrics are described in
+screening/simulation.py. Retraining stops once every relevant record has been found (and
+10% of the records screened), as in ASReview; the records left follow in the last model's
+order. The metrics are the same as with --retrain-to-end, which retrains to the last record.
 
 --json prints one JSON object: {"dataset", "n", "n_relevant", "n_unlabeled", "retrain_every",
 "model", "seeds": [{"seed", "order", "wss95", "wss100", "rrf10", "fraction95"}], "mean",
-"random"}; "order" lists every row of the file once, as 0-based row indices (header not
-counted) in the order screened, priors first. "random" holds the expected figures of random
-order after the same priors.
+"random"}; "order" lists every row of the file once, as 0-based row indices (header and
+blank rows not counted) in the order screened, priors first. "random" holds the expected
+figures of random order after the same priors.
 """
 
 from __future__ import annotations
@@ -127,13 +135,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seeds", default=",".join(map(str, DEFAULT_SEEDS)), help="default 1,2,3"
         )
-        parser.add_argument("--label", default=LABEL_COLUMN, help=f"default {LABEL_COLUMN}")
+        parser.add_argument(
+            "--label",
+            default=None,
+            help=f"the label column (default {LABEL_COLUMN}, else another of ASReview's names: "
+            "included, final_included, label...)",
+        )
         parser.add_argument(
             "--retrain-every",
             type=int,
             default=RETRAIN_EVERY,
             metavar="K",
             help=f"retrain after every K labels (default {RETRAIN_EVERY}, as the product)",
+        )
+        parser.add_argument(
+            "--retrain-to-end",
+            action="store_true",
+            help="keep retraining after the last relevant record is found (same metrics, "
+            "slower; only the order of the records left then differs)",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--plot", metavar="FILE.png", help="draw the recall curves")
@@ -149,10 +168,13 @@ class Command(BaseCommand):
             data = load_labeled_csv(path, label=options["label"])
         except LabeledDataError as error:
             raise CommandError(str(error)) from None
-        except UnicodeDecodeError:
-            raise CommandError(f"{path.name} is not UTF-8 text.") from None
 
-        result = simulate(data, seeds=seeds, retrain_every=options["retrain_every"])
+        result = simulate(
+            data,
+            seeds=seeds,
+            retrain_every=options["retrain_every"],
+            until_all_found=not options["retrain_to_end"],
+        )
         if options["plot"]:
             plot_recall(result, data.labels, Path(options["plot"]))
 
