@@ -116,17 +116,55 @@ _MISSING_TEXT_FIELDS = ("journal", "volume", "issue", "pages", "language", "url"
 _MISSING_TEXT_FIELDS += ("publication_type",)
 
 
-def tidy_record(record: ParsedRecord) -> ParsedRecord:
-    """What every parser's records go through: markup out of the title and abstract, and
-    R's 'NA' read as a missing value (not in titles, which could say it)."""
+# Signs of UTF-8 text that was decoded as Windows-1252 and saved again ('Ã¼' for 'ü',
+# 'â€™' for '’'), which some exporters (EBSCOhost) do.
+_MOJIBAKE_SIGNS = ("Ã", "Â", "â€")
+
+
+def _repair_encoding(text: str) -> str:
+    if not any(sign in text for sign in _MOJIBAKE_SIGNS):
+        return text
+    import ftfy
+
+    return ftfy.fix_encoding(text)
+
+
+def _repaired(record: ParsedRecord) -> dict:
+    """The fields of `record` that held mojibake, repaired."""
     changes: dict = {}
+    for name in ("title", "abstract", "journal"):
+        value = getattr(record, name)
+        fixed = _repair_encoding(value)
+        if fixed != value:
+            changes[name] = fixed
+    for name in ("authors", "keywords", "mesh_terms"):
+        values = getattr(record, name)
+        fixed_values = tuple(_repair_encoding(value) for value in values)
+        if fixed_values != values:
+            changes[name] = fixed_values
+    return changes
+
+
+def tidy_record(record: ParsedRecord) -> ParsedRecord:
+    """What every parser's records go through: mojibake repaired (with a warning), markup
+    out of the title and abstract, and R's 'NA' read as a missing value (not in titles,
+    which could say it)."""
+    changes = _repaired(record)
+    if changes:
+        record = dataclasses.replace(record, **changes)
+        changes = {
+            "warnings": (
+                *record.warnings,
+                "text repaired: UTF-8 that had been read as Windows-1252 ('Ã¼' for 'ü')",
+            )
+        }
     title, abstract = strip_markup(record.title), strip_markup(record.abstract)
     if title != record.title:
         changes["title"] = title
     if abstract == MISSING:
         abstract = ""
         if "no abstract" not in record.warnings:
-            changes["warnings"] = (*record.warnings, "no abstract")
+            changes["warnings"] = (*changes.get("warnings", record.warnings), "no abstract")
     if abstract != record.abstract:
         changes["abstract"] = abstract
     for name in _MISSING_TEXT_FIELDS:

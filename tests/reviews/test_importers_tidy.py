@@ -198,3 +198,28 @@ def test_ebsco_bibtex_fields_after_a_stray_closing_brace_are_kept(caplog):
     assert records[0].title == "Paper title."
     # bibtexparser's own log lines stay out of the command's output.
     assert [r.name for r in caplog.records if r.name.startswith("bibtexparser")] == []
+
+
+def test_mojibake_is_repaired_with_a_warning():
+    # EBSCOhost writes UTF-8 that was once read as Windows-1252: 'Örücü' as 'Ã–rÃ¼cÃ¼'.
+    text = (
+        "TY  - JOUR\n"
+        "AU  - Ã–rÃ¼cÃ¼, Deniz\n"
+        "TI  - Leadership for refugee students: â€œcaringâ€\x9d schools\n"
+        "AB  - SÃO PAULO stays as it is.\n"
+        "ER  - \n"
+        "TY  - JOUR\n"
+        "AU  - Müller, Anna\n"
+        "TI  - Naïve café study\n"
+        "ER  - \n"
+    )
+    result = read_records(text.encode("utf-8"), file_name="ebsco.ris")
+    first, second = list(result.records)
+    assert first.authors == ("Örücü, Deniz",)
+    assert first.title == "Leadership for refugee students: \u201ccaring\u201d schools"
+    assert first.abstract == "SÃO PAULO stays as it is."
+    assert first.warnings[-1] == (
+        "text repaired: UTF-8 that had been read as Windows-1252 ('Ã¼' for 'ü')"
+    )
+    assert (second.authors, second.title) == (("Müller, Anna",), "Naïve café study")
+    assert not any(w.startswith("text repaired") for w in second.warnings)
