@@ -67,6 +67,21 @@ class ParsedRecord:
     warnings: tuple[str, ...] = ()
 
 
+# The longest value each of these fields may have: the length of its column in
+# reviews_record (tests check that they agree). Longer values are cut, with a warning, or for
+# identifiers dropped (a cut identifier would name another record); raw keeps them whole.
+FIELD_LIMITS = {
+    "volume": 100,
+    "issue": 100,
+    "pages": 100,
+    "language": 100,
+    "publication_type": 200,
+    "doi": 300,
+    "pmid": 20,
+}
+# Real PMIDs have at most 8 digits; longer digit strings are something else.
+PMID_DIGITS = 10
+
 # Keys used in ParsedRecord.other_ids.
 OTHER_ID_KEYS = (
     "embase",  # Embase accession, e.g. L2004567

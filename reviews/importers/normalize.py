@@ -6,7 +6,7 @@ import dataclasses
 import html
 import re
 
-from .base import ParsedRecord
+from .base import FIELD_LIMITS, PMID_DIGITS, ParsedRecord
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://doi\.org/)", re.I)
 _DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+", re.I)
@@ -145,6 +145,25 @@ def _repaired(record: ParsedRecord) -> dict:
     return changes
 
 
+def _over_limits(record: ParsedRecord, changes: dict) -> list[str]:
+    """Cut the fields longer than their column (FIELD_LIMITS) in `changes`; drop an
+    identifier that long. The warnings to add."""
+    notes = []
+    for name, limit in FIELD_LIMITS.items():
+        value = changes.get(name, getattr(record, name))
+        too_long = len(value) > (PMID_DIGITS if name == "pmid" else limit)
+        if not too_long:
+            continue
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        if name in ("doi", "pmid"):
+            changes[name] = ""
+            notes.append(f"{name} {shown!r} is too long to be one; left out (kept in raw)")
+        else:
+            changes[name] = value[:limit]
+            notes.append(f"{name} cut to {limit} characters (kept whole in raw)")
+    return notes
+
+
 def tidy_record(record: ParsedRecord) -> ParsedRecord:
     """What every parser's records go through: mojibake repaired (with a warning), markup
     out of the title and abstract, and R's 'NA' read as a missing value (not in titles,
@@ -170,6 +189,9 @@ def tidy_record(record: ParsedRecord) -> ParsedRecord:
     for name in _MISSING_TEXT_FIELDS:
         if getattr(record, name) == MISSING:
             changes[name] = ""
+    notes = _over_limits(record, changes)
+    if notes:
+        changes["warnings"] = (*changes.get("warnings", record.warnings), *notes)
     for name in ("authors", "keywords", "mesh_terms"):
         if getattr(record, name) == (MISSING,):
             changes[name] = ()

@@ -223,3 +223,25 @@ def test_mojibake_is_repaired_with_a_warning():
     )
     assert (second.authors, second.title) == (("Müller, Anna",), "Naïve café study")
     assert not any(w.startswith("text repaired") for w in second.warnings)
+
+
+def test_field_limits_are_the_record_columns_lengths():
+    from reviews.importers.base import FIELD_LIMITS
+    from reviews.models import Record
+
+    assert {name: Record._meta.get_field(name).max_length for name in FIELD_LIMITS} == FIELD_LIMITS
+
+
+def test_values_longer_than_their_column_are_cut_or_left_out_with_warnings():
+    text = (
+        "Title,Abstract,Year,Volume,PMID,DOI\n"
+        f"A trial,Text.,2020,{'9' * 150},{'1' * 30},10.1000/{'x' * 400}\n"
+    )
+    (record,) = read_records(text.encode(), file_name="long.csv").records
+    assert (record.volume, record.pmid, record.doi) == ("9" * 100, "", "")
+    assert record.warnings == (
+        "volume cut to 100 characters (kept whole in raw)",
+        f"doi '10.1000/{'x' * 32}...' is too long to be one; left out (kept in raw)",
+        "pmid '111111111111111111111111111111' is too long to be one; left out (kept in raw)",
+    )
+    assert record.raw["Volume"] == "9" * 150

@@ -1,9 +1,12 @@
+import argparse
 import json
+import re
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from reviews.importers import FORMATS
 from reviews.imports import ImportOutcome, ImportRefused, records_import
@@ -35,6 +38,13 @@ class Command(BaseCommand):
         review = Review.objects.filter(slug=options["review_slug"]).first()
         if review is None:
             raise CommandError(f"No review with the slug {options['review_slug']!r}.")
+        source = options["source"].strip()
+        limit = ImportBatch._meta.get_field("source_name").max_length
+        if not source or len(source) > limit:
+            raise CommandError(
+                f"--source must name the source database in 1 to {limit} characters "
+                f"(it has {len(source)})."
+            )
         refused = 0
         for name in options["files"]:
             outcome = self.import_one(review, Path(name), options)
@@ -105,8 +115,20 @@ class ProgressBar:
             self.stream.write("")
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(value: str) -> date:
+    """YYYY-MM-DD, not in the future (a search cannot have been run then)."""
     try:
-        return date.fromisoformat(value)
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError
+        day = date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--search-date {value!r} is not a date like 2026-01-31.") from None
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date like 2026-01-31 (YYYY-MM-DD)"
+        ) from None
+    # A day of slack: the user's today may be the server's tomorrow.
+    if day > timezone.localdate() + timedelta(days=1):
+        raise argparse.ArgumentTypeError(f"{value} is in the future")
+    return day
