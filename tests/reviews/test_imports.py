@@ -221,3 +221,38 @@ def test_create_review_command_creates_user_and_review(db):
     assert list(review.members.values_list("user__username", "role")) == [("zoe", "owner")]
     with pytest.raises(CommandError, match="A review with the slug 'my-review' already exists."):
         call_command("create_review", "my-review", "--title", "Again", "--owner", "zoe")
+
+
+def test_create_review_command_refuses_bad_input_and_creates_nothing(db):
+    from django.contrib.auth import get_user_model
+
+    from reviews.models import Review
+
+    User = get_user_model()
+    with pytest.raises(CommandError, match="The slug 'bad slug!' is not a valid slug|valid slug"):
+        call_command("create_review", "bad slug!", "--title", "T", "--owner", "newcomer")
+    with pytest.raises(CommandError, match=r"--owner 'carl smith': Enter a valid username"):
+        call_command("create_review", "ok-slug", "--title", "T", "--owner", "carl smith")
+    with pytest.raises(CommandError, match="--title must have 1 to 300 characters."):
+        call_command("create_review", "ok-slug", "--title", "x" * 301, "--owner", "newcomer")
+    with pytest.raises(CommandError, match="The slug must have at most 80 characters."):
+        call_command("create_review", "s" * 81, "--title", "T", "--owner", "newcomer")
+    assert (User.objects.count(), Review.objects.count()) == (0, 0)
+
+
+def test_cli_search_date_and_source_are_checked(review, tmp_path):
+    good = tmp_path / "good.ris"
+    good.write_bytes(RIS)
+    for value, message in (
+        ("20240131", "'20240131' is not a date like 2026-01-31 \\(YYYY-MM-DD\\)"),
+        ("2024-W05-3", "'2024-W05-3' is not a date like 2026-01-31"),
+        ("2999-01-01", "2999-01-01 is in the future"),
+    ):
+        # From a shell this is argparse's usage error (exit status 2), not a traceback.
+        with pytest.raises(CommandError, match=f"argument --search-date: {message}"):
+            call_command(
+                "import_records", review.slug, str(good), "--source", "X", "--search-date", value
+            )
+    with pytest.raises(CommandError, match="--source must name the source database in 1 to 200"):
+        call_command("import_records", review.slug, str(good), "--source", "x" * 201)
+    assert ImportBatch.objects.count() == 0
