@@ -51,6 +51,7 @@ from rispy import TYPE_OF_REFERENCE_MAPPING
 
 from reviews.models import ExclusionReason, ImportBatch, Record, Review, ReviewMember
 from screening.models import Decision, DecisionChange, Resolution, ResolutionChange, Stage
+from screening.output_files import written_whole
 from screening.queries import record_statuses
 
 CHUNK_SIZE = 2000
@@ -783,7 +784,8 @@ def records_export_to_file(review: Review, *, format: str, status: str | None, p
     """Write the records export in `format` (csv, xlsx or ris) to `path`, streaming; return
     how many records it holds."""
     if format == "xlsx":
-        return export_records_xlsx(review, status=status, path_or_stream=path)
+        with written_whole(path) as target:
+            return export_records_xlsx(review, status=status, path_or_stream=str(target))
     if format == "csv":
         rows = export_records_csv(review, status=status)
         skip = 1  # the header
@@ -793,7 +795,7 @@ def records_export_to_file(review: Review, *, format: str, status: str | None, p
     else:
         raise ValueError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as output:
+    with written_whole(path) as target, open(target, "w", encoding="utf-8", newline="") as output:
         for text in rows:
             output.write(text)
             count += 1

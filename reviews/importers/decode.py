@@ -49,6 +49,8 @@ _SIGNATURES = (
     (b"\x89PNG", "this looks like a PNG image, not a text export"),
     (b"\xff\xd8\xff", "this looks like a JPEG image, not a text export"),
     (b"GIF8", "this looks like a GIF image, not a text export"),
+    (b"\x7fELF", "this looks like a program (ELF executable), not a text export"),
+    (b"\xcf\xfa\xed\xfe", "this looks like a macOS program, not a text export"),
 )
 
 _ASCII = bytes(range(128))
@@ -83,6 +85,8 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     for signature, message in _SIGNATURES:
         if data.startswith(signature):
             raise ParseError(message)
+    if data.startswith(b"MZ") and b"\x00" in data[:64]:  # 'MZ' alone could start a text
+        raise ParseError("this looks like a Windows program (.exe or .dll), not a text export")
     if b"\x00" in data:
         raise _binary(data)
     return _checked(*_decode_utf8(memoryview(data), data, start=0))

@@ -141,6 +141,14 @@ def test_decode_refuses_empty_file(data):
         ),
         (b"\x89PNG\r\n\x1a\n", "this looks like a PNG image, not a text export"),
         (b"SQLite format 3\x00", "this looks like an SQLite database, not a text export"),
+        (
+            b"\x7fELF\x02\x01\x01\x00\x00\x00",
+            "this looks like a program (ELF executable), not a text export",
+        ),
+        (
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00",
+            "this looks like a Windows program (.exe or .dll), not a text export",
+        ),
     ],
 )
 def test_decode_refuses_known_binary_signatures(data, message):
@@ -178,3 +186,7 @@ def test_decode_refuses_broken_utf16():
         "the file starts with a UTF-16 LE byte order mark but is not valid UTF-16 LE "
         "at byte offset 6"
     )
+
+
+def test_text_starting_with_mz_is_text():
+    assert decode_bytes(b"MZ-Score,Title\n1,A trial\n")[0] == "MZ-Score,Title\n1,A trial\n"

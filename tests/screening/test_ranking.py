@@ -463,6 +463,17 @@ def test_command_human_output_and_plot(tmp_path):
     lines = output.splitlines()
     assert [line.split()[0] for line in lines[3:8]] == ["1", "2", "3", "mean", "random"]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert lines[-1] == f"Wrote {plot}"
+
+
+def test_command_checks_the_plot_path_before_simulating(tmp_path, monkeypatch):
+    import screening.management.commands.simulate_ranking as command
+
+    monkeypatch.setattr(command, "simulate", lambda *a, **k: pytest.fail("simulated"))
+    with pytest.raises(CommandError, match=f"--plot {tmp_path}/no/r.png: no such folder."):
+        run_command(str(TOY), "--plot", str(tmp_path / "no" / "r.png"))
+    with pytest.raises(CommandError, match=f"--plot {tmp_path}: is a folder, not a file name."):
+        run_command(str(TOY), "--plot", str(tmp_path))
 
 
 def test_command_other_label_column(tmp_path):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from screening.output_files import written_whole
 from screening.simulation import (
     DEFAULT_SEEDS,
     LABEL_COLUMN,
@@ -122,7 +123,7 @@ def plot_recall(result: SimulationResult, labels, path: Path) -> None:
     )
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
 
 
@@ -164,6 +165,11 @@ class Command(BaseCommand):
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        plot = Path(options["plot"]) if options["plot"] else None
+        # Checked before the simulation, which can take minutes.
+        if plot is not None and (plot.is_dir() or not plot.parent.is_dir()):
+            reason = "is a folder, not a file name" if plot.is_dir() else "no such folder"
+            raise CommandError(f"--plot {plot}: {reason}.")
         try:
             data = load_labeled_csv(path, label=options["label"])
         except LabeledDataError as error:
@@ -175,12 +181,20 @@ class Command(BaseCommand):
             retrain_every=options["retrain_every"],
             until_all_found=not options["retrain_to_end"],
         )
-        if options["plot"]:
-            plot_recall(result, data.labels, Path(options["plot"]))
-
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
-            return
+        else:
+            self.summary(data, result)
+        if plot is not None:
+            try:
+                with written_whole(plot) as target:
+                    plot_recall(result, data.labels, target)
+            except OSError as error:
+                raise CommandError(f"--plot {plot}: {error.strerror or error}") from None
+            if not options["json"]:
+                self.stdout.write(f"Wrote {plot}")
+
+    def summary(self, data, result) -> None:
         unlabeled = (
             f"; {data.n_unlabeled:,} rows with an empty label counted as irrelevant"
             if data.n_unlabeled
@@ -197,5 +211,3 @@ class Command(BaseCommand):
             "WSS@r = share of records not screened when recall r is reached, minus (1 - r); "
             "RRF@10 = share of relevant records found after screening 10% of the records."
         )
-        if options["plot"]:
-            self.stdout.write(f"Wrote {options['plot']}")
