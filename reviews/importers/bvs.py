@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .base import ParsedRecord, ParseError
-from .normalize import clean, expand_pages, parse_year
+from .normalize import clean, expand_pages, number_ranges, parse_year
 
 FORMAT = "bvs"
 
@@ -315,7 +315,7 @@ def _count_warnings(announced: tuple[int, int, int], numbers: list[int]) -> list
         which = (
             f"number {missing[0]} is missing"
             if len(missing) == 1
-            else f"numbers {_ranges(missing)} are missing"
+            else f"numbers {number_ranges(missing)} are missing"
         )
         warnings.append(
             f"The page announces {total} results ({first}-{last}) but holds {count}: {which}."
@@ -326,15 +326,3 @@ def _count_warnings(announced: tuple[int, int, int], numbers: list[int]) -> list
             f"the other {total - expected} are on other pages of the search."
         )
     return warnings
-
-
-def _ranges(numbers: list[int]) -> str:
-    """[9, 16, 17, 18] -> '9, 16-18'."""
-    parts = []
-    start = previous = numbers[0]
-    for number in numbers[1:] + [0]:
-        if number != previous + 1:
-            parts.append(str(start) if start == previous else f"{start}-{previous}")
-            start = number
-        previous = number
-    return ", ".join(parts)

@@ -74,6 +74,18 @@ def expand_pages(start: str | None, end: str | None = "") -> str:
     return f"{start}-{end}" if end and end != start else start
 
 
+def number_ranges(numbers: list[int]) -> str:
+    """[9, 16, 17, 18] -> '9, 16-18'."""
+    parts = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], 0]:
+        if number != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+            start = number
+        previous = number
+    return ", ".join(parts)
+
+
 # Markup that databases leave in titles and abstracts: JATS from Crossref (Lens, Dimensions,
 # Zotero and EndNote records), HTML and MathML. Only these tags, written as tags (a name
 # right after '<', attributes as name=value), are taken out, so that 'p < 0.05' or 'a<b'

@@ -39,7 +39,14 @@ from collections import Counter
 from collections.abc import Iterator
 
 from .base import ParsedRecord, ParseError
-from .normalize import clean, expand_pages, normalize_doi, normalize_pmid, parse_year
+from .normalize import (
+    clean,
+    expand_pages,
+    normalize_doi,
+    normalize_pmid,
+    number_ranges,
+    parse_year,
+)
 
 FORMAT = "proquest"
 
@@ -460,25 +467,13 @@ def _count_warnings(counters: list[tuple[int, int]]) -> list[str]:
             which = (
                 f"document {missing[0]} is missing"
                 if len(missing) == 1
-                else f"documents {_ranges(missing)} are missing"
+                else f"documents {number_ranges(missing)} are missing"
             )
             warnings.append(f"{announced}: {which}.")
         elif held != total:
             warnings.append(f"{announced}.")
         if repeated:
-            warnings.append(f"Document numbers given twice: {_ranges(repeated)}.")
+            warnings.append(f"Document numbers given twice: {number_ranges(repeated)}.")
         if beyond:
-            warnings.append(f"Document numbers outside 1-{total}: {_ranges(beyond)}.")
+            warnings.append(f"Document numbers outside 1-{total}: {number_ranges(beyond)}.")
     return warnings
-
-
-def _ranges(numbers: list[int]) -> str:
-    """[9, 16, 17, 18] -> '9, 16-18'."""
-    parts = []
-    start = previous = numbers[0]
-    for number in numbers[1:] + [0]:
-        if number != previous + 1:
-            parts.append(str(start) if start == previous else f"{start}-{previous}")
-            start = number
-        previous = number
-    return ", ".join(parts)
