@@ -122,6 +122,23 @@ def strip_markup(text: str) -> str:
     return text
 
 
+# EBSCOhost ends author abstracts with its copyright notice, the same long text on every
+# record of a journal; the notice is not the author's abstract.
+_EBSCO_COPYRIGHT = re.compile(
+    r"\s*(?:\[ABSTRACT FROM (?:AUTHOR|PUBLISHER)\])?\s*Copyright of .{1,400}? is the property "
+    r"of .{1,800}?\(Copyright applies to all Abstracts\.?\)\s*$",
+    re.S,
+)
+_EBSCO_SOURCE_MARK = re.compile(r"\s*\[ABSTRACT FROM (?:AUTHOR|PUBLISHER)\]\s*$")
+
+
+def strip_vendor_notes(abstract: str) -> str:
+    """The abstract without EBSCOhost's trailing copyright notice and source mark."""
+    if "Copyright applies to all Abstracts" not in abstract and "[ABSTRACT FROM" not in abstract:
+        return abstract
+    return _EBSCO_SOURCE_MARK.sub("", _EBSCO_COPYRIGHT.sub("", abstract))
+
+
 # What R (write.csv, synthesisr, revtools) writes for a missing value.
 MISSING = "NA"
 _MISSING_TEXT_FIELDS = ("journal", "volume", "issue", "pages", "language", "url")
@@ -189,7 +206,8 @@ def tidy_record(record: ParsedRecord) -> ParsedRecord:
                 "text repaired: UTF-8 that had been read as Windows-1252 ('Ã¼' for 'ü')",
             )
         }
-    title, abstract = strip_markup(record.title), strip_markup(record.abstract)
+    title = strip_markup(record.title)
+    abstract = strip_vendor_notes(strip_markup(record.abstract))
     if title != record.title:
         changes["title"] = title
     if abstract == MISSING:

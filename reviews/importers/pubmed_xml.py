@@ -237,9 +237,15 @@ def _year(date: ET.Element | None) -> tuple[int | None, str]:
 
 
 def _article_ids(container: ET.Element | None, ids: dict[str, str]) -> None:
+    """The article's own ids: the ArticleIdList directly under `container` (or `container`
+    itself), never those of the works in its ReferenceList."""
     if container is None:
         return
-    for article_id in container.iter("ArticleId"):
+    if container.tag != "ArticleIdList":
+        container = container.find("ArticleIdList")
+        if container is None:
+            return
+    for article_id in container.findall("ArticleId"):
         kind = (article_id.get("IdType") or "").lower()
         value = clean(article_id.text)
         if value and kind not in ids:

@@ -5,6 +5,7 @@ dates, short titles, and reference managers' record numbers."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,41 @@ def test_values_longer_than_their_column_are_cut_or_left_out_with_warnings():
         "pmid '111111111111111111111111111111' is too long to be one; left out (kept in raw)",
     )
     assert record.raw["Volume"] == "9" * 150
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "ris/asreview+citation-file-formatting___baseline_cinahl.ris",
+        "csv/asreview+citation-file-formatting___baseline_cinahl.csv",
+    ],
+)
+def test_ebsco_copyright_notice_is_not_part_of_the_abstract(relative):
+    _, records = read(relative)
+    with_abstract = [record for record in records if record.abstract]
+    assert len(with_abstract) == 9 if relative.endswith(".ris") else len(with_abstract) >= 9
+    for record in with_abstract:
+        assert "Copyright" not in record.abstract
+        assert "[ABSTRACT FROM" not in record.abstract
+    first = with_abstract[0]
+    assert first.abstract.endswith("they did not set them apart from their contemporaries."), (
+        first.abstract[-80:]
+    )
+    # The file's text, notice included, stays in raw.
+    assert "(Copyright applies to all Abstracts.)" in json.dumps(first.raw)
+
+
+def test_pubmed_xml_ids_of_cited_works_are_not_the_articles():
+    xml = b"""<?xml version="1.0"?>
+<PubmedArticleSet><PubmedArticle>
+<MedlineCitation><PMID Version="1">12345</PMID><Article>
+<Journal><JournalIssue><PubDate><Year>1998</Year></PubDate></JournalIssue><Title>J Old</Title>
+</Journal><ArticleTitle>An older trial</ArticleTitle>
+<Abstract><AbstractText>Text.</AbstractText></Abstract></Article></MedlineCitation>
+<PubmedData><ArticleIdList><ArticleId IdType="pubmed">12345</ArticleId></ArticleIdList>
+<ReferenceList><Reference><Citation>A cited work.</Citation><ArticleIdList>
+<ArticleId IdType="doi">10.1000/cited.work</ArticleId><ArticleId IdType="pmc">PMC999</ArticleId>
+</ArticleIdList></Reference></ReferenceList></PubmedData>
+</PubmedArticle></PubmedArticleSet>"""
+    (record,) = read_records(xml, file_name="old.xml").records
+    assert (record.pmid, record.doi, record.other_ids) == ("12345", "", {})
