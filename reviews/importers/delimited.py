@@ -50,14 +50,17 @@ SNIFF_CHARS = 256 * 1024
 # Column-name synonyms per field, normalised by norm_name, best first.
 TITLE = ("title", "documenttitle", "articletitle", "itemtitle", "primarytitle", "displayname")
 TITLE += ("papertitle", "ti", "t1", "titleprimary")
+# Trial registers: ClinicalTrials.gov (old and new site), WHO ICTRP.
+TITLE += ("studytitle", "brieftitle", "officialtitle", "publictitle", "scientifictitle")
 ABSTRACT = ("abstract", "abstractnote", "abstracttext", "ab", "summary", "originalabstract")
+ABSTRACT += ("briefsummary", "detaileddescription")
 AUTHORS = ("authors", "author", "authornames", "authorfullnames", "authorshipsauthordisplayname")
 AUTHORS += ("authorshipsrawauthorname", "firstauthors", "creators", "au", "a1")
 # Citavi and Reference Manager tab-delimited exports.
 AUTHORS += ("authorsprimary",)
 YEAR = ("year", "publicationyear", "pubyear", "publishedyear", "yearpublished", "py", "yr")
 YEAR += ("date", "publicationdate", "datepublished", "dateofpublication", "issuedate", "pubdate")
-YEAR += ("coverdate",)
+YEAR += ("coverdate", "firstposted", "studyfirstpostdate", "dateregistration", "startdate")
 JOURNAL = ("journal", "journaltitle", "sourcetitle", "publicationtitle", "journalbook")
 JOURNAL += ("journalname", "publicationname", "publication", "secondarytitle", "t2", "jf")
 JOURNAL += ("primarylocationsourcedisplayname", "hostvenuedisplayname", "so", "jo")
@@ -73,8 +76,10 @@ PMID = ("pmid", "pubmedid", "medlinepmid", "idspmid", "pubmed", "entrezuid")
 PMCID = ("pmcid", "idspmcid", "pmc")
 URL = ("url", "link", "articleurl", "fulltexturl", "fulltextlink", "externalurl", "pdflink")
 URL += ("plink", "embaselink", "sourceurls", "documenturl", "landingpageurl", "ur")
+URL += ("studyurl", "weblink")
 KEYWORDS = ("keywords", "authorkeywords", "indexkeywords", "manualtags", "automatictags")
 KEYWORDS += ("ieeeterms", "keywordsdisplayname", "subjects", "kw")
+KEYWORDS += ("conditions", "interventions", "condition", "intervention")
 MESH = ("meshterms", "mesh", "meshheadings", "meshterm")
 LANGUAGE = ("language", "languageoforiginaldocument", "articlelanguage", "lang", "la")
 PUBLICATION_TYPE = ("publicationtype", "documenttype", "itemtype", "typeofreference", "type")
@@ -84,7 +89,9 @@ OTHER_IDS = {
     "embase": ("embaseaccessionid", "embaseid", "embaseaccessionnumber", "pui"),
     "wos": ("ut", "wosid", "utuniquewosid", "accessionnumberut"),
     "scopus": ("eid", "scopuseid"),
-    "accession": ("lensid", "accessionnumber", "covidence", "covidencenumber", "idsopenalex"),
+    "accession": ("lensid", "accessionnumber", "covidence", "covidencenumber", "idsopenalex")
+    # Trial registers: the NCT number or the ICTRP trial id.
+    + ("nctnumber", "nctid", "trialid"),
 }
 # A header needs one of these to be a bibliographic table at all.
 RECOGNISED = set(TITLE + ABSTRACT + DOI + PMID + PMCID).union(*OTHER_IDS.values())

@@ -284,3 +284,27 @@ def test_pubmed_xml_ids_of_cited_works_are_not_the_articles():
 </PubmedArticle></PubmedArticleSet>"""
     (record,) = read_records(xml, file_name="old.xml").records
     assert (record.pmid, record.doi, record.other_ids) == ("12345", "", {})
+
+
+def test_clinicaltrials_gov_csv_is_read_as_register_records():
+    header = (
+        "NCT Number,Study Title,Study URL,Acronym,Study Status,Brief Summary,Study Results,"
+        "Conditions,Interventions,Sponsor,Start Date,First Posted,Locations\n"
+    )
+    row = (
+        "NCT04000002,Dapagliflozin in Chronic Kidney Disease,"
+        "https://clinicaltrials.gov/study/NCT04000002,,COMPLETED,"
+        '"A double-blind placebo-controlled trial.",YES,Chronic Kidney Disease,'
+        "DRUG: Dapagliflozin|DRUG: Placebo,Pharma Inc,2017-02-02,2017-02-07,Buenos Aires\n"
+    )
+    result = read_records((header + row).encode(), file_name="ctgov.csv")
+    (record,) = result.records
+    assert result.format == "csv"
+    assert (record.title, record.abstract, record.year) == (
+        "Dapagliflozin in Chronic Kidney Disease",
+        "A double-blind placebo-controlled trial.",
+        2017,
+    )
+    assert record.other_ids == {"accession": "NCT04000002"}
+    assert record.url == "https://clinicaltrials.gov/study/NCT04000002"
+    assert record.keywords == ("Chronic Kidney Disease", "DRUG: Dapagliflozin", "DRUG: Placebo")
