@@ -519,10 +519,13 @@ def _find(data: _Prepared, cutoff: float) -> list[DuplicateLink]:
     for (key, _value), members in holders.items():
         if len(members) < 2 or not any(data.is_new[i] for i in members):
             continue
-        for i in members[1:]:
-            clusters.union(members[0], i)
         label = _ID_LABELS.get(key, f"{key} id")
-        id_groups.append((members, _ID_RANK.get(key, len(_ID_RANK)), f"same {label}"))
+        for group in _same_work(members, data.titles):
+            if len(group) < 2 or not any(data.is_new[i] for i in group):
+                continue
+            for i in group[1:]:
+                clusters.union(group[0], i)
+            id_groups.append((group, _ID_RANK.get(key, len(_ID_RANK)), f"same {label}"))
 
     # 2. Title matches, best first.
     comparer = _Comparer(data, cutoff)
@@ -578,6 +581,29 @@ def _find(data: _Prepared, cutoff: float) -> list[DuplicateLink]:
                 )
     links.sort(key=lambda link: link.duplicate_id)
     return links
+
+
+# Below this, two titles that share an id name different works: a supplement's or a book's
+# DOI given to each of its abstracts or chapters. Translated or abbreviated titles of one
+# work stay well above it (fuzz.token_set_ratio compares the shared words).
+_SAME_ID_TITLE_FLOOR = 50
+
+
+def _same_work(members: list[int], titles: list[str]) -> list[list[int]]:
+    """Split the records sharing an id into groups of one work each: a record joins the first
+    group holding a title like its own; a record without a title joins the first group."""
+    groups: list[list[int]] = []
+    for i in members:
+        for group in groups:
+            if not titles[i] or any(
+                not titles[j] or fuzz.token_set_ratio(titles[i], titles[j]) >= _SAME_ID_TITLE_FLOOR
+                for j in group
+            ):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
 
 
 def _join_title_matches(clusters: _Clusters, title_edges, id_groups, records) -> None:

@@ -346,8 +346,9 @@ def test_new_record_matching_existing_by_title():
 
 def test_transitive_cluster_links_straight_to_the_kept_record():
     # A ~ B by DOI, B ~ C by title: one work; B and C both link to A (most complete).
+    # A's title is the short form a database gave it: too far for a title match alone.
     records = [
-        rec(1, doi="10.1/x", title="A completely different wording", completeness=9),
+        rec(1, doi="10.1/x", title="CBT for insomnia in older adults", completeness=9),
         rec(2, doi="10.1/x", title=CBT, year=2019, first_author="Smith J", completeness=4),
         rec(3, title=CBT_TYPO, year=2019, first_author="Smith J", completeness=4),
     ]
@@ -358,6 +359,21 @@ def test_transitive_cluster_links_straight_to_the_kept_record():
     ]
     kept = {link.kept_id for link in links}
     assert kept.isdisjoint(link.duplicate_id for link in links)
+
+
+def test_a_shared_doi_does_not_join_different_works():
+    # Embase gives each conference abstract of a supplement the supplement's DOI; a book's
+    # chapters can share the book's. Different titles: different works, none hidden.
+    records = [
+        rec(1, doi="10.1/suppl.1", title=CBT, year=2019, completeness=5),
+        rec(2, doi="10.1/suppl.1", title="Statins after stroke: a cohort study", year=2019),
+        rec(3, doi="10.1/suppl.1", title=CBT_TYPO, year=2019, completeness=4),
+        rec(4, doi="10.1/suppl.1", title="", year=2019, completeness=1),
+    ]
+    assert find_duplicates(records) == [
+        DuplicateLink(duplicate_id=3, kept_id=1, reason="same DOI", score=1.0),
+        DuplicateLink(duplicate_id=4, kept_id=1, reason="same DOI", score=1.0),
+    ]
 
 
 def test_id_evidence_beats_title_evidence():
