@@ -6,8 +6,11 @@ stores the returned DuplicateLink values; nothing here touches the database.
 How records are grouped into clusters of the same work:
 
 1. Exact matches on DOI, PMID or any other database id with the same key and value are
-   joined (union-find). The caller normalises DOIs and PMIDs. An "accession" that is only
-   digits is left out (not namespaced by database; such records still match by title).
+   joined (union-find), unless their titles are clearly different (fuzz.token_set_ratio
+   below 50 on the normalised titles; a record without a title joins): a supplement's or
+   a book's DOI given to each of its abstracts or chapters names different works. The
+   caller normalises DOIs and PMIDs. An "accession" that is only digits is left out (not
+   namespaced by database; such records still match by title).
 2. Near matches on the normalised title: rapidfuzz ``fuzz.ratio`` >= ``title_threshold``,
    years within one (or a year missing), and a compatible first author (surname equal or
    one a prefix of the other) or the same journal (abbreviation vs full name accepted).
