@@ -303,6 +303,14 @@ def _first(fields: dict[str, list[str]], *keys: str) -> str:
     return ""
 
 
+_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?", re.I)
+
+
+def _issue(value: str) -> str:
+    # Mendeley writes the month to `number` ('April'): that is no issue.
+    return "" if _MONTH.fullmatch(value) else value
+
+
 def _known_language(value: str) -> str:
     return "" if value.lower() == "undefined" else value
 
@@ -389,7 +397,7 @@ def _record(
         year=year,
         journal=_first(fields, "journal", "journaltitle", "booktitle"),
         volume=_first(fields, "volume"),
-        issue=_first(fields, "number", "issue"),
+        issue=_issue(_first(fields, "number", "issue")),
         # Scopus and WoS give an e-journal's article number and no pages.
         pages=expand_pages(_first(fields, "pages"))
         or _first(fields, "art_number", "article-number", "articleno"),

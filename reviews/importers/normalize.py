@@ -139,6 +139,9 @@ def strip_vendor_notes(abstract: str) -> str:
     return _EBSCO_SOURCE_MARK.sub("", _EBSCO_COPYRIGHT.sub("", abstract))
 
 
+# What databases write where a work has no author (ProQuest, PubMed).
+_NO_AUTHOR = frozenset({"anonymous", "[no authors listed]", "no authors listed"})
+
 # What R (write.csv, synthesisr, revtools) writes for a missing value.
 MISSING = "NA"
 _MISSING_TEXT_FIELDS = ("journal", "volume", "issue", "pages", "language", "url")
@@ -225,4 +228,7 @@ def tidy_record(record: ParsedRecord) -> ParsedRecord:
     for name in ("authors", "keywords", "mesh_terms"):
         if getattr(record, name) == (MISSING,):
             changes[name] = ()
+    authors = changes.get("authors", record.authors)
+    if any(author.lower() in _NO_AUTHOR for author in authors):
+        changes["authors"] = tuple(a for a in authors if a.lower() not in _NO_AUTHOR)
     return dataclasses.replace(record, **changes) if changes else record

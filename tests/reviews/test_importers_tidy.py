@@ -308,3 +308,13 @@ def test_clinicaltrials_gov_csv_is_read_as_register_records():
     assert record.other_ids == {"accession": "NCT04000002"}
     assert record.url == "https://clinicaltrials.gov/study/NCT04000002"
     assert record.keywords == ("Chronic Kidney Disease", "DRUG: Dapagliflozin", "DRUG: Placebo")
+
+
+def test_month_in_bibtex_number_is_no_issue_and_anonymous_is_no_author():
+    text = (
+        "@article{a, title = {A trial}, author = {Anonymous}, number = {April}, year = {2020}}\n"
+        "@article{b, title = {B trial}, author = {Doe, Jane}, number = {4}, year = {2020}}\n"
+    )
+    first, second = read_records(text.encode(), file_name="mendeley.bib").records
+    assert (first.issue, first.authors) == ("", ())
+    assert (second.issue, second.authors) == ("4", ("Doe, Jane",))
