@@ -175,7 +175,7 @@ def _record(position: int, line: int, raw: dict[str, list[str]]) -> ParsedRecord
         abstract=abstract,
         authors=tuple(authors),
         year=year,
-        journal=_first(raw, ("JT", "TA")),
+        journal=_first(raw, ("JT", "TA", "BTI")),  # BTI: the book of a chapter
         volume=_first(raw, ("VI",)),
         issue=_first(raw, ("IP",)),
         pages=expand_pages(_first(raw, ("PG",))),  # '466-75' -> '466-475'

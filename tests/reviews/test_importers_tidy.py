@@ -318,3 +318,17 @@ def test_month_in_bibtex_number_is_no_issue_and_anonymous_is_no_author():
     first, second = read_records(text.encode(), file_name="mendeley.bib").records
     assert (first.issue, first.authors) == ("", ())
     assert (second.issue, second.authors) == ("4", ("Doe, Jane",))
+
+
+def test_medline_book_chapter_is_in_its_book():
+    text = (
+        "PMID- 20301295\n"
+        "TI  - Hereditary Breast and Ovarian Cancer\n"
+        "BTI - GeneReviews(R)\n"
+        "AB  - A chapter.\n"
+        "DP  - 1993\n"
+        "PT  - Review\n"
+        "PT  - Book Chapter\n"
+    )
+    (record,) = read_records(text.encode(), file_name="book.nbib").records
+    assert (record.journal, record.pmid, record.year) == ("GeneReviews(R)", "20301295", 1993)
