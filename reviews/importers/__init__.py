@@ -24,6 +24,7 @@ from . import (
     endnote_tagged,
     endnote_xml,
     medline,
+    ovid,
     proquest,
     pubmed_xml,
     ris,
@@ -39,6 +40,7 @@ from .normalize import tidy_record
 LABELS = {
     "ris": "RIS",
     "medline": "PubMed/MEDLINE",
+    "ovid": "Ovid tagged text",
     "pubmed-xml": "PubMed XML",
     "endnote-xml": "EndNote XML",
     "bibtex": "BibTeX",
@@ -66,6 +68,7 @@ FORMATS: dict[str, ModuleType] = {
         endnote_xml,
         proquest,
         bibtex,
+        ovid,
         medline,
         wos,
         bvs,
