@@ -1240,6 +1240,7 @@ def ranking_state(review: Review):
         "stopping": stopping_test(labels, total) if labels and total else None,
         "screened": len(labels),
         "total": total,
+        "unscreened": total - len(labels),
         "active_stop": StoppingEvent.objects.filter(review=review, undone_at__isnull=True)
         .select_related("stopped_by")
         .first(),

@@ -599,6 +599,14 @@ def ranking_retrain(request, slug):
 @require_POST
 def screening_stop(request, slug):
     review, membership = reviews_queries.review_for_user(request.user, slug, owner=True)
+    if request.POST.get("confirm") != "yes":
+        # It excludes every record nobody has screened: one click must not do that.
+        messages.error(
+            request,
+            "Screening was not stopped: tick the box to confirm that the records nobody has "
+            "screened are to be excluded.",
+        )
+        return redirect("screening:ranking", slug=review.slug)
     try:
         event = services.screening_stop(review=review, user=request.user)
     except services.ValidationError as error:

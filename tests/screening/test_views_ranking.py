@@ -59,7 +59,15 @@ def test_turning_relevance_order_on_queues_training(client_for, review, owner, i
 def test_stop_and_resume_from_the_page(client_for, review, owner, imported):
     decide(review, imported[0], owner, "include")
     client = client_for(owner)
+    page = client.get(reverse("screening:ranking", args=[review.slug])).content.decode()
+    assert "Exclude the 5 records nobody has screened" in page
+    # Without the confirmation box ticked, nothing happens.
     response = client.post(reverse("screening:screening-stop", args=[review.slug]), follow=True)
+    assert "Screening was not stopped: tick the box to confirm" in response.content.decode()
+    assert StoppingEvent.objects.count() == 0
+    response = client.post(
+        reverse("screening:screening-stop", args=[review.slug]), {"confirm": "yes"}, follow=True
+    )
     body = response.content.decode()
     assert "Screening stopped: 5 unscreened records were excluded by the stopping rule." in body
     event = StoppingEvent.objects.get()
