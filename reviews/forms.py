@@ -93,10 +93,12 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
+        # An empty file is refused by the import, by name, and does not hold up the others.
+        allow_empty_file=True,
         label="Export files",
         help_text="One or several files: RIS, PubMed/MEDLINE (.nbib, .txt), PubMed XML, BibTeX, "
-        "EndNote XML, Web of Science, Scopus CSV, CSV/TSV, or a copied VHL results page. The "
-        "format is recognised from the content.",
+        "EndNote XML, Web of Science, Scopus CSV, Ovid or ProQuest text, CSV/TSV, or a copied VHL "
+        "results page. The format is recognised from the content.",
     )
     source_name = forms.CharField(
         max_length=200, label="Source", help_text='The database searched, e.g. "Embase".'

@@ -69,6 +69,15 @@ def test_upload_refuses_unreadable_file_with_its_name(client_for, review, owner)
     assert ImportBatch.objects.count() == 0
 
 
+def test_an_empty_file_is_refused_by_name_and_the_others_go_on(client_for, review, owner):
+    client = client_for(owner)
+    response = upload(client, review, ("empty.ris", b""), ("a.ris", RIS))
+    assert response.status_code == 302
+    body = client.get(response.url).content.decode()
+    assert "Refused: empty.ris: the file is empty" in body
+    assert list(ImportBatch.objects.values_list("file_name", "status")) == [("a.ris", "staged")]
+
+
 def test_discard_staged_upload(client_for, review, owner):
     client = client_for(owner)
     upload(client, review, ("a.ris", RIS))
