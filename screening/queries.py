@@ -462,13 +462,15 @@ def _review_record_or_404(review: Review, record_id: int, *, whole: bool) -> Rec
         else:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT id, review_id FROM reviews_record "
+                    "SELECT id, review_id, duplicate_of_id FROM reviews_record "
                     "WHERE id = %(id)s AND review_id = %(review)s",
                     params,
                 )
                 row = cursor.fetchone()
             if row is not None:
-                record = Record.from_db(connection.alias, ("id", "review_id"), row)
+                record = Record.from_db(
+                    connection.alias, ("id", "review_id", "duplicate_of_id"), row
+                )
     if record is None:
         raise Http404("No such record in this review.")
     return record
@@ -481,7 +483,8 @@ def record_for_screening(review: Review, record_id: int) -> Record:
 
 
 def record_to_decide(review: Review, record_id: int) -> Record:
-    """The record a decision is posted for, only its id and review (404 for any other)."""
+    """The record a decision is posted for, only its id, review and duplicate link (404 for
+    any other)."""
     return _review_record_or_404(review, record_id, whole=False)
 
 

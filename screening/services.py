@@ -150,6 +150,12 @@ def decision_record(
         raise InvalidDecision(f"Unknown verdict {verdict!r}: use include, exclude or maybe.")
     if record.review_id != review.id:
         raise InvalidDecision("That record belongs to another review.")
+    if record.duplicate_of_id is not None:
+        # Duplicates are not screened: a decision here would count nowhere.
+        raise InvalidDecision(
+            f"Record {record.id} is a duplicate of record {record.duplicate_of_id}: "
+            "decide that one."
+        )
     reasons = _reasons_for(review, reason_ids, active_reasons)
     if verdict == Verdict.EXCLUDE and not reasons:
         raise ReasonRequired("Choose at least one exclusion reason (keys 1–9).")

@@ -540,7 +540,12 @@ def test_dashboard_numbers_match_status_counts_and_prisma_inputs(
         for user in rng.sample(users, rng.randint(0, 4)):
             decide(review, record, user, rng.choice([INC, MAY, EXC, EXC]))
     duplicate = Record.objects.filter(review=review, duplicate_of__isnull=False).first()
-    decide(review, duplicate, reviewer, INC)  # decided before it was found to be a duplicate
+    # Decided before it was found to be a duplicate (duplicates cannot be decided now).
+    kept_id = duplicate.duplicate_of_id
+    Record.objects.filter(id=duplicate.id).update(duplicate_of=None)
+    duplicate.duplicate_of_id = None
+    decide(review, duplicate, reviewer, INC)
+    Record.objects.filter(id=duplicate.id).update(duplicate_of=kept_id)
     for record in rng.sample(records, 6):
         services.conflict_resolve(
             review=review,

@@ -698,3 +698,24 @@ def test_progress_is_fetched_apart_after_htmx_swaps(client_for, review, reviewer
     assert "You: 1 done, 2 remaining" in full
     assert client_for(outsider).get(progress_url).status_code == 404
     assert client_for(reviewer).post(progress_url).status_code == 405
+
+
+def test_a_duplicate_is_shown_but_cannot_be_decided(client_for, review, queue, reviewer):
+    from screening.models import Decision
+
+    r1 = queue[0]
+    duplicate = Record.objects.get(review=review, duplicate_of_id=r1)
+    client = client_for(reviewer)
+    body = client.get(screen_url(review, f"?record={duplicate.id}")).content.decode()
+    assert f'This record is a duplicate of <a href="{screen_url(review)}?record={r1}">' in body
+    assert 'id="decide-form"' not in body
+    response = client.post(
+        reverse("screening:decide", args=[review.slug, duplicate.id]),
+        {"verdict": "include"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        f"Record {duplicate.id} is a duplicate of record {r1}: decide that one."
+    )
+    assert Decision.objects.count() == 0
