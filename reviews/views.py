@@ -103,7 +103,8 @@ def member_role(request, slug, member_id):
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
-            messages.success(request, f"{member.user.username} is now {member.role}.")
+            resolves = " who resolves conflicts" if member.is_resolver else ""
+            messages.success(request, f"{member.user.username} is now {member.role}{resolves}.")
     return _members_response(request, review, membership)
 
 

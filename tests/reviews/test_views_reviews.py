@@ -252,3 +252,14 @@ def test_review_page_query_count(
     with django_assert_num_queries(7):
         response = client.get(reverse("reviews:review-detail", args=[review.slug]))
     assert response.content.decode().count('<tr id="member-') == 1 + extra_members
+
+
+def test_help_texts_are_the_fields_descriptions(client_for, review, owner):
+    import re
+
+    body = client_for(owner).get(reverse("reviews:review-settings", args=[review.slug]))
+    html = body.content.decode()
+    described = set(re.findall(r'aria-describedby="([^"]+)"', html))
+    assert described
+    for help_id in described:
+        assert f'id="{help_id}"' in html, help_id
