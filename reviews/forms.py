@@ -101,7 +101,10 @@ class UploadForm(forms.Form):
         "results page. The format is recognised from the content.",
     )
     source_name = forms.CharField(
-        max_length=200, label="Source", help_text='The database searched, e.g. "Embase".'
+        max_length=200,
+        label="Source",
+        help_text='The database searched, e.g. "Embase". Each file\'s source can be changed '
+        "in the preview.",
     )
     source_kind = forms.ChoiceField(
         choices=ImportBatch.SourceKind.choices,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
@@ -597,6 +598,21 @@ def batch_stage(
     )
 
 
+def batch_set_source(*, batch: ImportBatch, source_name: str, source_kind: str) -> None:
+    """Name a staged batch's source, before it is imported: one upload may hold the exports
+    of several databases and registers, and PRISMA counts each apart."""
+    source_name = source_name.strip()
+    limit = ImportBatch._meta.get_field("source_name").max_length
+    if not source_name or len(source_name) > limit:
+        raise ValidationError(f"{batch.file_name}: name its source in 1 to {limit} characters.")
+    if source_kind not in ImportBatch.SourceKind.values:
+        raise ValidationError(f"{batch.file_name}: {source_kind!r} is not a kind of source.")
+    if batch.status != ImportBatch.Status.STAGED:
+        return
+    batch.source_name, batch.source_kind = source_name, source_kind
+    batch.save(update_fields=["source_name", "source_kind"])
+
+
 def batch_confirm(*, batch: ImportBatch) -> ImportBatch:
     """Import a staged batch: at once when small, else through the background queue."""
     from pathlib import Path
@@ -658,8 +674,6 @@ def duplicate_unlink(*, record: Record) -> None:
 def duplicate_link(*, duplicate: Record, kept: Record, user) -> None:
     """Mark `duplicate` as a duplicate of `kept`, by hand. Chains are not allowed: the
     duplicate's own duplicates move to `kept` too."""
-    from django.core.exceptions import ValidationError
-
     if duplicate.review_id != kept.review_id:
         raise ValidationError("Both records must belong to this review.")
     if duplicate.pk == kept.pk:

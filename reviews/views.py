@@ -161,6 +161,7 @@ def _batches_context(review, membership, form=None, staged=None):
         "batches": queries.batches_of(review),
         "staged": staged if staged is not None else queries.staged_batches(review),
         "max_upload_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "source_kinds": ImportBatch.SourceKind.choices,
     }
 
 
@@ -208,7 +209,20 @@ def batch_upload(request, slug):
 @require_POST
 def batch_confirm(request, slug):
     review, membership = queries.review_for_user(request.user, slug, owner=True)
-    staged = queries.staged_batches(review).filter(id__in=request.POST.getlist("batch"))
+    staged = list(queries.staged_batches(review).filter(id__in=request.POST.getlist("batch")))
+    if "discard" not in request.POST:
+        # Each file may name its own source (one upload, several databases): all are checked
+        # before any is imported.
+        try:
+            for batch in staged:
+                imports.batch_set_source(
+                    batch=batch,
+                    source_name=request.POST.get(f"source-{batch.id}", batch.source_name),
+                    source_kind=request.POST.get(f"kind-{batch.id}", batch.source_kind),
+                )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+            return redirect("reviews:batch-list", slug=review.slug)
     for batch in staged:
         if "discard" in request.POST:
             imports.batch_discard(batch=batch)

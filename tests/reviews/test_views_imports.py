@@ -78,6 +78,39 @@ def test_an_empty_file_is_refused_by_name_and_the_others_go_on(client_for, revie
     assert list(ImportBatch.objects.values_list("file_name", "status")) == [("a.ris", "staged")]
 
 
+def test_each_file_of_an_upload_can_name_its_source(client_for, review, owner):
+    client = client_for(owner)
+    upload(client, review, ("a.ris", RIS), ("b.ris", RIS_SAME_DOI), source_name="Mixed")
+    a, b = ImportBatch.objects.order_by("id")
+    page = client.get(reverse("reviews:batch-list", args=[review.slug])).content.decode()
+    assert f'name="source-{a.id}" value="Mixed"' in page
+    confirm = reverse("reviews:batch-confirm", args=[review.slug])
+    bad = client.post(
+        confirm,
+        {"batch": [a.id, b.id], "confirm": "", f"source-{a.id}": " ", f"source-{b.id}": "X"},
+        follow=True,
+    )
+    assert "a.ris: name its source in 1 to 200 characters." in bad.content.decode()
+    assert list(ImportBatch.objects.values_list("status", "source_name")) == [
+        ("staged", "Mixed"),
+        ("staged", "Mixed"),
+    ]
+    client.post(
+        confirm,
+        {
+            "batch": [a.id, b.id],
+            "confirm": "",
+            f"source-{a.id}": "MEDLINE",
+            f"kind-{a.id}": "database",
+            f"source-{b.id}": "ClinicalTrials.gov",
+            f"kind-{b.id}": "register",
+        },
+    )
+    assert list(
+        ImportBatch.objects.order_by("id").values_list("status", "source_name", "source_kind")
+    ) == [("done", "MEDLINE", "database"), ("done", "ClinicalTrials.gov", "register")]
+
+
 def test_discard_staged_upload(client_for, review, owner):
     client = client_for(owner)
     upload(client, review, ("a.ris", RIS))
