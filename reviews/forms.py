@@ -97,8 +97,8 @@ class UploadForm(forms.Form):
         allow_empty_file=True,
         label="Export files",
         help_text="One or several files: RIS, PubMed/MEDLINE (.nbib, .txt), PubMed XML, BibTeX, "
-        "EndNote XML, Web of Science, Scopus CSV, Ovid or ProQuest text, CSV/TSV, or a copied VHL "
-        "results page. The format is recognised from the content.",
+        "EndNote XML, Web of Science, Scopus CSV, Ovid, ProQuest or Cochrane text, CSV/TSV, or a "
+        "copied VHL results page. The format is recognised from the content.",
     )
     source_name = forms.CharField(
         max_length=200,

@@ -20,6 +20,7 @@ from types import ModuleType
 from . import (
     bibtex,
     bvs,
+    cochrane_text,
     delimited,
     endnote_tagged,
     endnote_xml,
@@ -50,6 +51,7 @@ LABELS = {
     "endnote-tagged": "EndNote tagged text",
     "bvs": "BVS/LILACS results page",
     "proquest": "ProQuest plain text",
+    "cochrane-text": "Cochrane Library plain text",
     "csv": "CSV/TSV with a header row",
 }
 
@@ -67,6 +69,7 @@ FORMATS: dict[str, ModuleType] = {
         pubmed_xml,
         endnote_xml,
         proquest,
+        cochrane_text,
         bibtex,
         ovid,
         medline,

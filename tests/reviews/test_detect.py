@@ -35,7 +35,7 @@ ALL_LABELS = (
     "RIS, PubMed/MEDLINE, Ovid tagged text, PubMed XML, EndNote XML, BibTeX, "
     "Web of Science plain text, "
     "Web of Science tab-delimited, Scopus CSV, EndNote tagged text, BVS/LILACS results page, "
-    "ProQuest plain text, CSV/TSV with a header row"
+    "ProQuest plain text, Cochrane Library plain text, CSV/TSV with a header row"
 )
 
 
@@ -70,6 +70,7 @@ def test_formats_registry_is_complete_and_ordered():
         "pubmed-xml",
         "endnote-xml",
         "proquest",
+        "cochrane-text",
         "bibtex",
         "ovid",
         "medline",
@@ -150,7 +151,8 @@ def test_read_records_names_the_file_for_unknown_format_name():
     assert caught.value.file_name == "refs.txt"
     assert str(caught.value) == (
         "refs.txt: unknown format name 'endnote' (expected one of pubmed-xml, endnote-xml, "
-        "proquest, bibtex, ovid, medline, wos, bvs, ris, endnote-tagged, wos-tab, scopus-csv, csv)"
+        "proquest, cochrane-text, bibtex, ovid, medline, wos, bvs, ris, endnote-tagged, wos-tab, "
+        "scopus-csv, csv)"
     )
 
 
