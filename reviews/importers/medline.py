@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 from .base import ParsedRecord, ParseError
 from .normalize import expand_pages, normalize_doi, normalize_pmid, parse_year
+from .normalize import first_value as _first
 
 FORMAT = "medline"
 
@@ -124,14 +125,6 @@ def _compact_year(value: str) -> int | None:
     if len(digits) == 8 and digits.isdigit() and 1500 <= int(digits[:4]) <= 2099:
         return int(digits[:4])
     return None
-
-
-def _first(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
-    for tag in tags:
-        for value in raw.get(tag, ()):
-            if value:
-                return value
-    return ""
 
 
 def _record(position: int, line: int, raw: dict[str, list[str]]) -> ParsedRecord:

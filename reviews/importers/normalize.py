@@ -74,6 +74,15 @@ def expand_pages(start: str | None, end: str | None = "") -> str:
     return f"{start}-{end}" if end and end != start else start
 
 
+def first_value(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
+    """The first non-empty value of the first of `tags` that has one (tagged formats)."""
+    for tag in tags:
+        for value in raw.get(tag, ()):
+            if value:
+                return value
+    return ""
+
+
 def number_ranges(numbers: list[int]) -> str:
     """[9, 16, 17, 18] -> '9, 16-18'."""
     parts = []

@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 from .base import PMID_DIGITS, ParsedRecord, ParseError
 from .normalize import clean, expand_pages, normalize_doi, normalize_pmid, parse_year
+from .normalize import first_value as _first
 
 FORMAT = "ovid"
 
@@ -183,14 +184,6 @@ def _raw_records(text: str) -> Iterator[tuple[int, dict[str, list[str]]]]:
         values[-1] = f"{values[-1]}{joint}{value}" if values[-1] else value
     if raw:
         yield start, raw
-
-
-def _first(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
-    for tag in tags:
-        for value in raw.get(tag, ()):
-            if value:
-                return value
-    return ""
 
 
 def _record(position: int, line: int, raw: dict[str, list[str]]) -> ParsedRecord:

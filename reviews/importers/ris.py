@@ -36,6 +36,7 @@ from rispy import TAG_KEY_MAPPING, TYPE_OF_REFERENCE_MAPPING
 
 from .base import ParsedRecord, ParseError
 from .normalize import expand_pages, normalize_doi, normalize_pmid, parse_year
+from .normalize import first_value as _first
 
 FORMAT = "ris"
 
@@ -254,14 +255,6 @@ def _compact_year(value: str) -> int | None:
     if len(digits) == 8 and digits.isdigit() and 1500 <= int(digits[:4]) <= 2099:
         return int(digits[:4])
     return None
-
-
-def _first(raw: dict[str, list[str]], tags: tuple[str, ...]) -> str:
-    for tag in tags:
-        for value in raw.get(tag, ()):
-            if value:
-                return value
-    return ""
 
 
 def _clean(value: str) -> str:
