@@ -195,6 +195,16 @@
     box.hidden = false;
   });
 
+  // The element focused in the record being replaced (the reasons after an exclude) goes with
+  // it: blur it first, or htmx would focus the new record's element of the same id and
+  // screen readers would not announce the new record.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!isScreenSwap(event)) return;
+    const root = screenRoot();
+    const active = document.activeElement;
+    if (root && active && active !== document.body && root.contains(active)) active.blur();
+  });
+
   // After a new record swaps in, the focused element is gone: move focus to the record's
   // title (or, when the form came back with an error, to the reasons) so screen readers
   // announce it. Never taken from an element the user focused meanwhile.

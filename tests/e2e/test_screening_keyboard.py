@@ -64,6 +64,9 @@ def test_reviewer_screens_with_the_keyboard(page, transactional_db):
         expect(page.locator(".screen-status")).to_have_text(
             f"Saved: {VERDICTS[keys[0]].capitalize()} for record {records[index].id}."
         )
+        # The new record's title has the focus, after an exclude (reasons, Enter) too, so
+        # screen readers announce it.
+        expect(page.locator("#record-title")).to_be_focused()
     expect(page.locator("#progress")).to_contain_text("You: 10 done, 2 remaining")
     expect(page.locator("#record-title")).to_have_text("Trial number 11 of exercise")
 
