@@ -263,3 +263,16 @@ def test_help_texts_are_the_fields_descriptions(client_for, review, owner):
     assert described
     for help_id in described:
         assert f'id="{help_id}"' in html, help_id
+
+
+def test_403_and_404_pages_are_the_apps(client_for, review, reviewer, outsider):
+    url = reverse("reviews:review-settings", args=[review.slug])
+    denied = client_for(reviewer).get(url)
+    assert denied.status_code == 403
+    body = denied.content.decode()
+    assert "<h1>Not allowed</h1>" in body
+    assert "Only the review&#x27;s owners may do this." in body
+    missing = client_for(outsider).get(url)
+    assert missing.status_code == 404
+    assert "<h1>Not found</h1>" in missing.content.decode()
+    assert review.title not in missing.content.decode()
