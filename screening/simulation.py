@@ -108,7 +108,7 @@ def _rows(path: Path) -> list[list[str]]:
     if data.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm"):
         return _workbook_rows(path)
     from reviews.importers import ParseError, decode_bytes, detect_format
-    from reviews.importers.delimited import allow_big_fields
+    from reviews.importers.delimited import allow_big_fields, header_delimiter, reader_for
 
     try:
         text, _, _ = decode_bytes(data)
@@ -124,9 +124,8 @@ def _rows(path: Path) -> list[list[str]]:
             "(or Excel) with a title and/or abstract column and a label column."
         )
     first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first.count)
     allow_big_fields()
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    reader = reader_for(text, header_delimiter(first))
     try:
         return list(reader)
     except csv.Error as error:

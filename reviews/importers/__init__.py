@@ -112,7 +112,7 @@ def read_records(data: bytes, *, file_name: str, format: str | None = None) -> R
             )
     except ParseError as error:
         raise _named(error, file_name) from None
-    records = _records(FORMATS[format], text, warnings, file_name)
+    records = _records(FORMATS[format].parse, text, warnings, file_name)
     return ReadResult(format=format, encoding=encoding, records=records, warnings=warnings)
 
 
@@ -134,18 +134,8 @@ def _read_streamed(data: bytes, file_name: str, format: str | None) -> ReadResul
         if not hasattr(FORMATS[format], "parse_pieces"):
             return None
     warnings: list[str] = []
-    records = _records_streamed(FORMATS[format], pieces(), warnings, file_name)
+    records = _records(FORMATS[format].parse_pieces, pieces(), warnings, file_name)
     return ReadResult(format=format, encoding="utf-8", records=records, warnings=warnings)
-
-
-def _records_streamed(
-    module: ModuleType, pieces: Iterator[str], warnings: list[str], file_name: str
-) -> Iterator[ParsedRecord]:
-    try:
-        for record in module.parse_pieces(pieces, warnings):
-            yield tidy_record(record)
-    except ParseError as error:
-        raise _named(error, file_name) from None
 
 
 def detect_format(text: str) -> str:
@@ -161,11 +151,11 @@ def detect_format(text: str) -> str:
     )
 
 
-def _records(
-    module: ModuleType, text: str, warnings: list[str], file_name: str
-) -> Iterator[ParsedRecord]:
+def _records(parse, source, warnings: list[str], file_name: str) -> Iterator[ParsedRecord]:
+    """The records `parse` (a parser's parse or parse_pieces) reads from `source`, each
+    tidied; a ParseError names the file."""
     try:
-        for record in module.parse(text, warnings):
+        for record in parse(source, warnings):
             yield tidy_record(record)
     except ParseError as error:
         raise _named(error, file_name) from None

@@ -218,6 +218,12 @@ def split_keywords(value: str) -> list[str]:
     return [word for word in (squash(part) for part in parts) if word]
 
 
+def header_delimiter(header_line: str) -> str:
+    """The delimiter of a header row: ',' unless ';' or a tab occurs more often (a file saved
+    again by a spreadsheet; European Excel writes ';')."""
+    return max((",", ";", "\t"), key=header_line.count)
+
+
 def reader_for(text: str, delimiter: str):
     # newline='' keeps line ends inside quoted fields and splits on CR, LF and CRLF alike.
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

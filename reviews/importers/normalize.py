@@ -10,7 +10,8 @@ from .base import FIELD_LIMITS, PMID_DIGITS, ParsedRecord
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://doi\.org/)", re.I)
 _DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+", re.I)
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+# A plausible four-digit year, not part of a longer number.
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 # A compact date, 20170812 (TRID's 'Start date: 20170812').
 _COMPACT_DATE = re.compile(
     r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)"
@@ -43,7 +44,7 @@ def parse_year(value: str | None) -> int | None:
     """The first plausible four-digit year in the text, else None."""
     if not value:
         return None
-    match = _YEAR.search(value) or _COMPACT_DATE.search(value)
+    match = YEAR.search(value) or _COMPACT_DATE.search(value)
     return int(match.group(1)) if match else None
 
 

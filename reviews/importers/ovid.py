@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 from .base import PMID_DIGITS, ParsedRecord, ParseError
-from .normalize import clean, expand_pages, normalize_doi, normalize_pmid, parse_year
+from .normalize import YEAR, clean, expand_pages, normalize_doi, normalize_pmid, parse_year
 from .normalize import first_value as _first
 
 FORMAT = "ovid"
@@ -60,8 +60,6 @@ _FIRST_TAGS = frozenset(("VN", "DB", "UI", "AN"))
 _YEAR_TAGS = ("YR", "PY", "DP")
 _DOI_TAGS = ("DO", "DI")
 _LINK_TAGS = ("XL", "UR")
-# A year in an SO citation we could not read: the last one, since pages come before it.
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _SFX_DOI = re.compile(r"[?&]id=doi:(10\.[^&\s]+)")
 _LINK_AN = re.compile(r"[?&]AN=(\d{1,10})(?:&|$)")
 
@@ -291,7 +289,8 @@ def _citation(source: str) -> tuple[str, str, str, str, str]:
 
 
 def _last_year(source: str) -> int | None:
-    years = _YEAR.findall(source)
+    # A citation we could not read: its last year, since pages come before it.
+    years = YEAR.findall(source)
     return int(years[-1]) if years else None
 
 

@@ -31,6 +31,7 @@ from .delimited import (
     Columns,
     allow_big_fields,
     cell,
+    header_delimiter,
     header_names,
     norm_name,
     pages_from,
@@ -90,19 +91,13 @@ _CHECKS = {
 }
 
 
-def _delimiter(header_line: str) -> str:
-    """',' as Scopus writes it; ';' or a tab when the file was saved again by a spreadsheet
-    (European Excel writes ';')."""
-    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > counts[","] else ","
-
-
 def looks_like(text_head: str) -> bool:
     """A header with 'Source title' and a Scopus-only column or link."""
     first = text_head.lstrip("\ufeff\r\n").split("\n", 1)[0]
     try:
-        names = {norm_name(name) for name in next(csv.reader([first], delimiter=_delimiter(first)))}
+        names = {
+            norm_name(name) for name in next(csv.reader([first], delimiter=header_delimiter(first)))
+        }
     except (csv.Error, StopIteration):
         return False
     if "sourcetitle" not in names or "title" not in names:
@@ -158,7 +153,7 @@ def parse(text: str, warnings: list[str]) -> Iterator[ParsedRecord]:
     if not text.strip():
         raise ParseError("the file is empty", expected="a Scopus CSV header row")
     allow_big_fields()
-    reader = reader_for(text, _delimiter(text.lstrip("\r\n").split("\n", 1)[0]))
+    reader = reader_for(text, header_delimiter(text.lstrip("\r\n").split("\n", 1)[0]))
     rows = iter(reader)
     header: list[str] = []
     for header in rows:
